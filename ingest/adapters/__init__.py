@@ -1,0 +1,114 @@
+"""Source adapters: one module per source, each with ``load(root: Path) -> SourceResult``.
+
+``root`` is the data folder the adapter reads from (``../shared/data`` for the real
+sources, ``corpus/`` for the demo corpus). An adapter parses its files into
+:class:`~govsearch.records.Document` records whose ``text`` is structurally extracted
+but **not yet cleaned**: the pipeline applies :func:`ingest.clean.clean_document` to
+every document, then deduplicates, then chunks.
+
+Contract:
+- never raise for a bad record or file: append a :class:`Problem` (``where`` is
+  ``"path:line"`` or ``"path"``, ``why`` a short reason) and go on;
+- ``records`` counts the input records seen (good and bad), so the pipeline can check
+  ``records == documents + skipped + duplicates``; a record the adapter drops is a
+  problem, a bad file whose records cannot be counted counts as one record;
+- ids are the source's own (see DESIGN.md, "Document ids").
+
+``SOURCES`` registers the adapters the pipeline runs for ``--data`` (every real
+source); ``DEMO_SOURCES`` those it runs for the demo corpus. Modules are imported
+lazily by :func:`load_source`, so a missing module is a problem of that source only.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from govsearch.records import Document
+
+
+@dataclass
+class Problem:
+    where: str  # "path:line" or "path"
+    why: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"where": self.where, "why": self.why}
+
+
+@dataclass
+class SourceResult:
+    documents: list[Document] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    records: int = 0  # input records seen, good and bad
+
+
+# (source name, "module:function") for `govsearch ingest --data DIR`.
+SOURCES: list[tuple[str, str]] = [
+    ("guangdong", "ingest.adapters.guangdong:load"),
+    ("guangan", "ingest.adapters.guangan:load"),
+    ("beijing_qa", "ingest.adapters.beijing_qa:load"),
+    ("govcn", "ingest.adapters.govcn:load"),
+    ("guangzhou", "ingest.adapters.guangzhou:load"),
+    ("industry", "ingest.adapters.industry:load"),
+    ("climate", "ingest.adapters.climate:load"),
+    ("seeds", "ingest.adapters.seeds:load"),
+]
+
+# For `govsearch ingest` without --data: root is the demo corpus folder (<repo>/corpus).
+DEMO_SOURCES: list[tuple[str, str]] = [
+    ("demo", "ingest.adapters.guide_pages:load"),
+]
+
+
+def resolve(target: str) -> Callable[[Path], SourceResult]:
+    """Import ``"module:function"`` (raises ImportError / AttributeError)."""
+    module_name, _, func_name = target.partition(":")
+    module = importlib.import_module(module_name)
+    return getattr(module, func_name or "load")
+
+
+def load_source(name: str, target: str, root: Path) -> SourceResult:
+    """Run one adapter; a missing module or a crash becomes a problem of that source."""
+    try:
+        loader = resolve(target)
+    except (ImportError, AttributeError) as e:
+        return SourceResult(problems=[Problem(where=target, why=f"adapter for {name!r} unavailable: {e}")],
+                            records=1)
+    try:
+        return loader(root)
+    except Exception as e:  # an adapter bug must not lose the other sources
+        return SourceResult(problems=[Problem(where=str(root), why=f"adapter {name!r} failed: {type(e).__name__}: {e}")],
+                            records=1)
+
+
+def read_text(path: Path) -> tuple[str | None, str | None]:
+    """Decode a file: UTF-8 (with or without BOM) first, else charset detection
+    (GB18030 / GBK / Big5 …). Returns ``(text, None)``, or ``(None, why)`` when the
+    file cannot be read or decoded. Adapters use it for every text file they open.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        return None, f"cannot read: {e.strerror or e}"
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw).best()
+    if best is None:
+        return None, "not UTF-8 and no other encoding fits; file skipped"
+    enc = best.encoding
+    # detection often names a subset (gb2312/gbk); decode with the superset.
+    if enc.replace("-", "").lower() in ("gb2312", "gbk", "gb18030", "hz"):
+        enc = "gb18030"
+    try:
+        return raw.decode(enc), None
+    except (UnicodeDecodeError, LookupError):
+        return str(best), None
+
+
+__all__ = ["read_text", "Problem", "SourceResult", "SOURCES", "DEMO_SOURCES", "load_source", "resolve"]
