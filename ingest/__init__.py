@@ -1,0 +1,15 @@
+"""The ingest stage: source adapters → clean → dedup → chunk → a build folder.
+
+Public API: :func:`run_ingest` (the CLI's ``govsearch ingest``), :func:`ingest.clean.clean`,
+:func:`ingest.chunk.chunk`. See :mod:`ingest.pipeline` for the report's accounting.
+"""
+from __future__ import annotations
+
+
+def run_ingest(data_dir, out_dir, max_chars: int = 400) -> dict:
+    from ingest.pipeline import run_ingest as _run
+
+    return _run(data_dir, out_dir, max_chars=max_chars)
+
+
+__all__ = ["run_ingest"]

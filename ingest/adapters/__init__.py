@@ -21,9 +21,10 @@ lazily by :func:`load_source`, so a missing module is a problem of that source o
 from __future__ import annotations
 
 import importlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from govsearch.records import Document
 
@@ -111,4 +112,56 @@ def read_text(path: Path) -> tuple[str | None, str | None]:
         return str(best), None
 
 
-__all__ = ["read_text", "Problem", "SourceResult", "SOURCES", "DEMO_SOURCES", "load_source", "resolve"]
+def rel(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` for problem reports (absolute when outside it)."""
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def iter_jsonl(path: Path, root: Path, result: SourceResult) -> Iterator[tuple[str, dict]]:
+    """Yield ``(where, record)`` for each JSON object line of ``path``.
+
+    Counts every non-blank line in ``result.records``; a malformed line or a line that
+    is not a JSON object becomes a problem (``path:line``); an unreadable file is one
+    problem and one record.
+    """
+    name = rel(path, root)
+    if not path.exists():
+        result.records += 1
+        result.problems.append(Problem(name, "file not found"))
+        return
+    text, why = read_text(path)
+    if text is None:
+        result.records += 1
+        result.problems.append(Problem(name, why or "cannot decode"))
+        return
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        result.records += 1
+        where = f"{name}:{n}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            result.problems.append(Problem(where, f"malformed JSON ({e.msg} at column {e.colno}); record skipped"))
+            continue
+        if not isinstance(obj, dict):
+            result.problems.append(Problem(where, f"expected a JSON object, got {type(obj).__name__}; record skipped"))
+            continue
+        yield where, obj
+
+
+def text_value(obj: dict, *keys: str) -> str | None:
+    """The first of ``keys`` whose value is a non-blank string (numbers are turned into strings)."""
+    for k in keys:
+        v = obj.get(k)
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            v = str(v)
+        if isinstance(v, str) and v.strip():
+            return v.strip()
+    return None
+
+
+__all__ = ["read_text", "rel", "iter_jsonl", "text_value", "Problem", "SourceResult", "SOURCES", "DEMO_SOURCES", "load_source", "resolve"]
