@@ -1,0 +1,232 @@
+"""Evaluation: query files with judgments → metrics per set, per kind, per mode; answer accuracy.
+
+Query files are JSON lines ``{"qid", "query", "relevant"}`` where ``relevant`` is a list of
+doc ids (each grade 1) or a ``{doc_id: grade}`` map (2 = answers the query, 1 = partly
+relevant); optional ``kind``, ``expect`` (the expected answer field) and ``primary``.
+
+Metrics (see :mod:`eval.metrics`): nDCG@10 with linear gain (trec_eval's definition),
+MRR@10, Recall@10, Recall@100, averaged over queries. Answer accuracy, for queries of kind
+materials / time / phone / location: ``service.answer.answer(index, query)`` must pick a
+grade-2 item and its field must equal ``expect`` after normalisation.
+"""
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import time
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from eval.metrics import METRICS, mean_metrics, query_metrics
+from govsearch.errors import BadQuery, GovsearchError
+
+ANSWER_KINDS = ("materials", "time", "phone", "location")
+ALL_MODES = ("bm25", "dense", "hybrid")
+
+__all__ = ["run_eval", "format_report", "read_queries", "write_trec_run", "write_qrels", "answer_correct"]
+
+
+# --- query files ------------------------------------------------------------------------
+
+
+def read_queries(path: Path) -> list[dict[str, Any]]:
+    """Queries with ``qrels`` ({doc_id: grade}) added; a bad line raises ValueError naming it."""
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                q = json.loads(line)
+                rel = q["relevant"]
+                if isinstance(rel, list):
+                    qrels = {str(d): 1 for d in rel}
+                elif isinstance(rel, dict):
+                    qrels = {str(d): int(g) for d, g in rel.items()}
+                else:
+                    raise ValueError("relevant must be a list or a map")
+                q = {**q, "qid": str(q["qid"]), "query": str(q["query"]), "qrels": qrels}
+            except (ValueError, KeyError, TypeError) as e:
+                raise ValueError(f"{path}:{n}: not a query line ({e})") from e
+            out.append(q)
+    return out
+
+
+def write_trec_run(runs: dict[str, list[tuple[str, float]]], path: Path, run_name: str) -> None:
+    """``qid Q0 docid rank score run`` lines."""
+    with open(path, "w", encoding="utf-8") as f:
+        for qid, ranked in runs.items():
+            for rank, (doc_id, score) in enumerate(ranked, 1):
+                f.write(f"{qid} Q0 {doc_id} {rank} {score:.6f} {run_name}\n")
+
+
+def write_qrels(queries: list[dict[str, Any]], path: Path) -> None:
+    """``qid 0 docid grade`` lines."""
+    with open(path, "w", encoding="utf-8") as f:
+        for q in queries:
+            for doc_id, grade in q["qrels"].items():
+                f.write(f"{q['qid']} 0 {doc_id} {grade}\n")
+
+
+# --- answer accuracy ----------------------------------------------------------------------
+
+_PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+def _norm(text: Any) -> str:
+    s = unicodedata.normalize("NFKC", str(text or "")).lower()
+    return _PUNCT.sub("", s)
+
+
+def _norm_time(text: Any) -> str:
+    return _norm(text).replace("个", "")
+
+
+def _strip_label(s: str) -> str:
+    # "办理地点：…" / "电话：…" → the value
+    return re.sub(r"^[^：:]{1,8}[：:]", "", str(s or "").strip())
+
+
+def answer_correct(q: dict[str, Any], result: dict[str, Any] | None) -> bool:
+    """Whether an answer result is right for a query with ``kind`` and ``expect``."""
+    if not result or not result.get("item"):
+        return False
+    if q["qrels"].get(result["item"].get("doc_id"), 0) < 2:
+        return False
+    kind, expect = q.get("kind"), q.get("expect")
+    if expect is None:
+        return True
+    if kind == "materials":
+        got = {_norm(m.get("name") if isinstance(m, dict) else m) for m in result.get("materials") or []}
+        return got - {""} == {_norm(x) for x in expect} - {""}
+    if kind == "time":
+        tl = result.get("time_limit")
+        if isinstance(tl, dict):
+            got = {"handle_time": tl.get("legal"), "handle_time_limit": tl.get("promised")}
+            return all(_norm_time(got.get(k)) == _norm_time(v) for k, v in expect.items())
+        blob = _norm_time(tl)
+        return all(_norm_time(v) in blob for v in expect.values())
+    if kind in ("phone", "location"):
+        got, want = _norm(_strip_label(result.get(kind))), _norm(_strip_label(expect))
+        return bool(got and want) and (got == want or want in got or got in want)
+    return True
+
+
+def _answer_fn():
+    try:
+        from service.answer import answer
+    except ImportError:
+        return None
+    return answer
+
+
+# --- running ------------------------------------------------------------------------------
+
+
+def _run_mode(index, queries, mode: str, k: int) -> tuple[dict, dict[str, list[tuple[str, float]]]]:
+    rows, by_kind, runs, lat, errors = [], {}, {}, [], []
+    for q in queries:
+        t = time.perf_counter()
+        try:
+            hits = index.search(q["query"], k=k, mode=mode)
+        except BadQuery as e:
+            hits = []
+            errors.append({"qid": q["qid"], "error": str(e)})
+        lat.append((time.perf_counter() - t) * 1000)
+        ranked = [h.doc_id for h in hits]
+        runs[q["qid"]] = [(h.doc_id, h.score) for h in hits]
+        m = query_metrics(ranked, q["qrels"])
+        rows.append(m)
+        if q.get("kind"):
+            by_kind.setdefault(q["kind"], []).append(m)
+    out = {"mode": mode, "n": len(queries), **mean_metrics(rows),
+           "by_kind": {kd: {"n": len(v), **mean_metrics(v)} for kd, v in sorted(by_kind.items())},
+           "latency_ms": {"median": round(statistics.median(lat), 2) if lat else 0.0,
+                          "p95": round(sorted(lat)[int(0.95 * (len(lat) - 1))], 2) if lat else 0.0}}
+    if errors:
+        out["errors"] = errors
+    return out, runs
+
+
+def _run_answers(index, queries) -> dict | None:
+    todo = [q for q in queries if q.get("kind") in ANSWER_KINDS]
+    if not todo:
+        return None
+    answer = _answer_fn()
+    if answer is None:
+        return None
+    ok, by_kind, wrong = 0, {}, []
+    for q in todo:
+        try:
+            res = answer(index, q["query"])
+        except GovsearchError:
+            res = None
+        good = answer_correct(q, res)
+        ok += good
+        bk = by_kind.setdefault(q["kind"], [0, 0])
+        bk[0] += 1
+        bk[1] += good
+        if not good:
+            wrong.append(q["qid"])
+    return {"n": len(todo), "accuracy": round(ok / len(todo), 4),
+            "by_kind": {kd: {"n": n, "accuracy": round(c / n, 4)} for kd, (n, c) in sorted(by_kind.items())},
+            "wrong": wrong}
+
+
+def run_eval(index, queries: Path, mode: str = "hybrid", trec_out: Path | None = None, k: int = 100) -> dict:
+    """Score ``index`` on a query file. ``mode`` is hybrid | bm25 | dense | all.
+
+    Returns ``{"queries", "n", "mode", "ndcg@10", "mrr@10", "recall@10", "recall@100",
+    "by_kind", "answer"}``; with ``mode="all"`` one such object per mode under ``"modes"``
+    (modes the index cannot serve, e.g. dense on a BM25-only index, are left out).
+    ``trec_out`` also writes the run(s) in TREC format (``PATH`` or ``PATH.MODE`` for all)
+    and the judgments beside it (``PATH.qrels``).
+    """
+    queries_path = Path(queries)
+    qs = read_queries(queries_path)
+    if mode not in ALL_MODES + ("all",):
+        raise BadQuery(f"unknown mode {mode!r}", hint="use hybrid, bm25, dense or all")
+    has_dense = getattr(index, "has_dense", True)
+    modes = [m for m in ALL_MODES if has_dense or m == "bm25"] if mode == "all" else [mode]
+    results, runs = {}, {}
+    for m in modes:
+        results[m], runs[m] = _run_mode(index, qs, m, k)
+    answer = _run_answers(index, qs)
+    if trec_out is not None:
+        trec_out = Path(trec_out)
+        trec_out.parent.mkdir(parents=True, exist_ok=True)
+        for m in modes:
+            path = trec_out if mode != "all" else trec_out.with_name(f"{trec_out.name}.{m}")
+            write_trec_run(runs[m], path, f"govsearch-{m}")
+        write_qrels(qs, trec_out.with_name(f"{trec_out.name}.qrels"))
+    base = {"queries": str(queries_path), "n": len(qs), "mode": mode}
+    if mode == "all":
+        return {**base, "modes": {m: {**r, "answer": answer} for m, r in results.items()}, "answer": answer}
+    r = dict(results[mode])
+    r.pop("mode", None)
+    return {**base, **r, "answer": answer}
+
+
+def format_report(result: dict) -> str:
+    """A small plain-text table of a run_eval result."""
+    modes = result.get("modes") or {result["mode"]: result}
+    lines = [f"{result['queries']}  ({result['n']} queries)"]
+    head = f"  {'mode':<8}" + "".join(f"{m:>11}" for m in METRICS) + f"{'median ms':>11}"
+    lines.append(head)
+    for m, r in modes.items():
+        lines.append(f"  {m:<8}" + "".join(f"{r[x]:>11.4f}" for x in METRICS)
+                     + f"{r.get('latency_ms', {}).get('median', 0):>11.2f}")
+    for m, r in modes.items():
+        if r.get("by_kind"):
+            lines.append(f"  by kind ({m}):")
+            for kd, v in r["by_kind"].items():
+                lines.append(f"    {kd:<12} n={v['n']:<4}" + "".join(f"{v[x]:>11.4f}" for x in METRICS))
+    ans = result.get("answer")
+    if ans:
+        lines.append(f"  answer accuracy: {ans['accuracy']:.4f} over {ans['n']} queries"
+                     + "".join(f"; {kd} {v['accuracy']:.2f} (n={v['n']})" for kd, v in ans.get("by_kind", {}).items()))
+    else:
+        lines.append("  answer accuracy: n/a (no answerable queries, or service.answer unavailable)")
+    return "\n".join(lines)
