@@ -16,7 +16,7 @@ How each kind splits:
   is full); section = the heading, shortened. Within a section, paragraphs are packed up
   to ``max_chars``.
 - ``qa``: the whole answer when it is at most ``1.5 * max_chars``, else packed paragraphs.
-- ``article``: packed paragraphs; a short subheading line names the section.
+- ``article``: packed paragraphs; a short subheading line starts a chunk and names its section.
 Overlong paragraphs split at sentence ends (。！？；), overlong sentences at commas, then
 hard at ``max_chars``. A heading line never ends up alone in a chunk when its body follows.
 """
@@ -34,6 +34,7 @@ _HARD_HEADING = re.compile(
 )
 _SOFT_HEADING = re.compile(rf"^(?:[（(][{CN_NUM}]{{1,3}}[)）]|[（(]\d{{1,2}}[)）]|\d{{1,2}}[、．](?!\d))")
 _ARTICLE_NO = re.compile(rf"^第[{CN_NUM}\d]{{1,5}}条")
+_CHAPTER = re.compile(rf"^第[{CN_NUM}\d]{{1,5}}[章节编]\s*[^\s第。；;：:，,]{{0,12}}")
 _SENT_END = re.compile(r"[。！？；!?;]+[”’」』）)\]]*")
 _SOFT_CUT = re.compile(r"[，、,：:]")
 _TERMINAL = "。！？；：!?;:，,"
@@ -100,9 +101,9 @@ def _split_long(text: str, s: int, e: int, max_chars: int) -> list[tuple[int, in
 
 
 def _short_label(line: str) -> str:
-    m = _ARTICLE_NO.match(line)
+    m = _ARTICLE_NO.match(line) or _CHAPTER.match(line)
     if m:
-        return m.group(0)
+        return m.group(0).strip()
     head = re.split(r"[。；;：:]", line, maxsplit=1)[0].strip()
     return head[:SECTION_MAX]
 
@@ -128,6 +129,11 @@ def _service_units(text: str) -> list[_Unit]:
     return units
 
 
+def _heading_only(line: str) -> bool:
+    """A line that is only a heading (``一、总体要求``), not a heading with its content."""
+    return len(line) <= 30 and not re.search(r"[。；;！？!?]", line)
+
+
 def _policy_units(text: str) -> list[_Unit]:
     units: list[_Unit] = []
     label = "正文"
@@ -135,10 +141,10 @@ def _policy_units(text: str) -> list[_Unit]:
         line = text[s:e]
         if _HARD_HEADING.match(line):
             label = _short_label(line)
-            units.append(_Unit(s, e, label, hard=True, heading=len(line) <= 30))
+            units.append(_Unit(s, e, label, hard=True, heading=_heading_only(line)))
         elif _SOFT_HEADING.match(line):
             label = _short_label(line)
-            units.append(_Unit(s, e, label, hard=False, heading=len(line) <= 30))
+            units.append(_Unit(s, e, label, hard=False, heading=_heading_only(line)))
         else:
             units.append(_Unit(s, e, label))
     return units
@@ -155,7 +161,7 @@ def _article_units(text: str, default: str = "正文") -> list[_Unit]:
         line = text[s:e]
         if i > 0 and _is_subheading(line):
             label = line[:SECTION_MAX]
-            units.append(_Unit(s, e, label, heading=True))
+            units.append(_Unit(s, e, label, hard=True, heading=True))
         else:
             units.append(_Unit(s, e, label))
     return units

@@ -11,10 +11,10 @@ What it does, in order:
 3. Pinyin glosses after a Han character are removed: ``区(qū)``, ``产(chǎn)``,
    ``政（zhèng）`` — a parenthesised Latin syllable carrying tone marks or a tone
    digit right after a Han character.
-4. ASCII ``, ; : ! ?`` between Han characters and ASCII parentheses around Chinese
-   text become their full-width forms, so scraped text punctuates like the rest.
-5. Whitespace: runs of spaces/tabs collapse to one space, lines are stripped,
+4. Whitespace: runs of spaces/tabs collapse to one space, lines are stripped,
    blank lines are dropped: every remaining line is one paragraph.
+5. ASCII parentheses around Chinese text and ASCII ``, ; : ! ?`` between Han characters
+   become their full-width forms, so scraped text punctuates like the rest.
 
 ``clean`` is idempotent: ``clean(clean(x)) == clean(x)``.
 """
@@ -76,12 +76,13 @@ def clean(text: str) -> str:
     text = _CONTROL.sub(lambda m: " " if m.group() == "\t" else "", text)
     text = to_simplified(text)
     text = _GLOSS.sub("", text)
-    text = _PUNCT_BETWEEN_HAN.sub(lambda m: _ASCII_PUNCT[m.group(1)], text)
-    text = _PUNCT_AFTER_HAN_EOL.sub(lambda m: _ASCII_PUNCT[m.group(1)], text)
-    text = _ASCII_PARENS_HAN.sub(r"（\1）", text)
     text = _SPACES.sub(" ", text)
     lines = (line.strip() for line in text.split("\n"))
-    return "\n".join(line for line in lines if line)
+    text = "\n".join(line for line in lines if line)
+    # after whitespace, so a second pass sees the same neighbours (idempotence)
+    text = _ASCII_PARENS_HAN.sub(r"（\1）", text)
+    text = _PUNCT_BETWEEN_HAN.sub(lambda m: _ASCII_PUNCT[m.group(1)], text)
+    return _PUNCT_AFTER_HAN_EOL.sub(lambda m: _ASCII_PUNCT[m.group(1)], text)
 
 
 def clean_line(text: str) -> str:

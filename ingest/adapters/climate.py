@@ -85,7 +85,7 @@ def restructure(text: str, title: str | None) -> tuple[str, str | None]:
     elif number and s == 0:
         head.append(text[s:e])
         body = text[e:]
-    if len(body) > 300 * (body.count("\n") + 1):  # flattened: long lines
+    if "\n" not in body.strip() or len(body) > 300 * (body.count("\n") + 1):  # flattened
         body = _INLINE_HEADING.sub("\n", body)
     return "\n".join(head + [body.strip()]).strip(), number
 

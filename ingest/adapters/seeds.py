@@ -30,6 +30,8 @@ TAIL_MARKERS = (
     "阅读推荐", "延伸阅读", "热点阅读", "热门推荐", "热门文章", "热点排行", "频道推荐", "精彩推荐", "为你推荐",
     "上一篇", "下一篇", "版权声明", "免责声明", "网友评论", "发表评论", "评论：", "热门评论",
 )
+# share / scan bars: the marker line and the very short items after it (微信, 微博, QQ空间)
+BAR_MARKERS = ("分享到", "分享至", "扫一扫", "扫码", "字号")
 # lines dropped wherever they appear
 _DROP_LINE = re.compile(
     r"(版权所有|copyright|©|ⓒ|icp备|icp证|公网安备|备案号|分享到|扫一扫|责任编辑|转载请注明|"
@@ -59,8 +61,8 @@ def _is_tail_marker(line: str) -> bool:
             or bool(_DISCLAIMER.search(line)) and len(line) <= 120)
 
 
-def _is_short_item(line: str) -> bool:
-    return len(line) <= 40 and not line.endswith("。")
+def _is_short_item(line: str, limit: int = 40) -> bool:
+    return len(line) <= limit and not line.endswith("。")
 
 
 def strip_boilerplate(text: str) -> tuple[str, str | None]:
@@ -71,17 +73,20 @@ def strip_boilerplate(text: str) -> tuple[str, str | None]:
     date = None
     out: list[str] = []
     body_chars = 0
-    skip_block = False
+    skip_block = 0  # length limit of the list items still being skipped
     for i, line in enumerate(lines):
         if _is_tail_marker(line):
             if body_chars >= 0.4 * total or body_chars >= 1500:
                 break  # everything after a related-articles list / disclaimer is chrome
-            skip_block = True  # a marker near the top: drop it and its short list
+            skip_block = 40  # a marker near the top: drop it and its short list
+            continue
+        if line.startswith(BAR_MARKERS) and len(line) <= 40:
+            skip_block = 8
             continue
         if skip_block:
-            if _is_short_item(line):
+            if _is_short_item(line, skip_block):
                 continue
-            skip_block = False
+            skip_block = 0
         if i < 8 and _SOURCE_LINE.match(line) or (i < 8 and line.startswith("来源") and _DATE.search(line)):
             m = _DATE.search(line)
             if m and date is None:
