@@ -6,7 +6,8 @@ and accounts for every input record: for each source
 ``records == documents + skipped + duplicates``, where ``skipped`` are records an
 adapter could not use (each one a problem with ``path:line`` and a reason) and
 ``duplicates`` the records dropped as exact duplicates (same kind and same normalised
-text as an earlier document of the same source) or as repeated document ids.
+text as an earlier document of the same source; the kept one lists them in
+``fields["duplicate_ids"]``) or as repeated document ids.
 Documents with the same text in *different* sources are kept (their ids are judged
 separately) and only reported. Nothing is printed; files are written atomically.
 """
@@ -81,6 +82,7 @@ def ingest_sources(sources: list[tuple[str, str]], root: Path, max_chars: int = 
         docs = _clean_all(name, result)
         local_text: dict[str, str] = {}
         kept: list[Document] = []
+        dup_of: dict[str, list[str]] = {}  # kept doc id -> ids dropped as its duplicates
         duplicates = 0
         for doc in docs:
             if doc.doc_id in seen_ids:
@@ -94,6 +96,7 @@ def ingest_sources(sources: list[tuple[str, str]], root: Path, max_chars: int = 
             key = _text_key(doc)
             if key in local_text:
                 result.problems.append(Problem(f"{name}:{doc.doc_id}", f"duplicate of {local_text[key]}"))
+                dup_of.setdefault(local_text[key], []).append(doc.doc_id)
                 duplicates += 1
                 continue
             if key in seen_text:
@@ -105,6 +108,10 @@ def ingest_sources(sources: list[tuple[str, str]], root: Path, max_chars: int = 
             local_text[key] = doc.doc_id
             seen_ids[doc.doc_id] = name
             kept.append(doc)
+        # the kept document remembers the ids dropped as its duplicates (fields["duplicate_ids"]),
+        # so search / evaluation can map them back
+        kept = [d.model_copy(update={"fields": {**d.fields, "duplicate_ids": dup_of[d.doc_id]}})
+                if d.doc_id in dup_of else d for d in kept]
         n_chunks = 0
         for doc in kept:
             chunks = chunk(doc, max_chars=max_chars)

@@ -167,6 +167,7 @@ def test_pipeline_accounting_and_dedup(ingested):
     assert (bj["records"], bj["documents"], bj["skipped"], bj["duplicates"]) == (8, 4, 2, 2)
     whys = {p["where"]: p["why"] for p in bj["problems"]}
     assert whys["beijing_qa:qa-0006"] == "duplicate of qa-0001"  # same text after cleaning
+    assert by_id(docs)["qa-0001"].fields["duplicate_ids"] == ["qa-0006"]
     assert "duplicate document id" in whys["beijing_qa:qa-0001"]
     ids = [d.doc_id for d in docs]
     assert len(ids) == len(set(ids))
