@@ -1,0 +1,242 @@
+"""The snapshot folder a crawl writes and ingestion reads.
+
+Layout of a snapshot folder ``DIR``::
+
+    DIR/manifest.jsonl      one JSON object per URL ever crawled into DIR (sorted by id)
+    DIR/pages/<id>.html     the page as decoded, re-encoded as UTF-8
+
+``pages/<id>.html`` holds the decoded text of the page, written as UTF-8 without BOM. Its
+``<meta charset=…>`` and ``<meta http-equiv="Content-Type" content="…; charset=…">`` declarations
+are rewritten to ``utf-8`` so any HTML parser reads it right; the original encoding is kept in the
+record's ``encoding`` field. Nothing else in the page is changed.
+
+A record (one line of ``manifest.jsonl``) has these fields:
+
+``id``            stable page id, a slug of the normalised URL (see :func:`page_id`): the same URL
+                  maps to the same id in every crawl, so it can serve as the document id.
+``url``           the normalised URL that was asked for (fragment dropped, default port dropped).
+``final_url``     the URL the content came from after redirects (== ``url`` without redirects).
+``status``        HTTP status of the last answer (200, 304, 404, …); ``None`` if no answer came
+                  (timeout, connection error, robots.txt).
+``state``         what the last crawl found:
+                  ``new`` (first time stored), ``changed`` (stored again, content differs),
+                  ``unchanged`` (304, or 200 with the same content hash: file kept),
+                  ``gone`` (404/410: the file is deleted, ``file`` is None — ingestion drops the id),
+                  ``failed`` (no usable answer this time: 5xx after retries, 403, timeout …; a file
+                  from an earlier crawl is kept and still usable), ``skipped`` (not fetched:
+                  robots.txt disallows it or cannot be had, or not an HTML page; a file from an
+                  earlier crawl is kept), ``redirect`` (the URL redirects to
+                  another URL that is itself in the snapshot, named by ``alias_of``; no file).
+``fetched_at``    ISO-8601 UTC time of the last attempt.
+``changed_at``    ISO-8601 UTC time the stored content last changed (``None`` before any content).
+``etag``, ``last_modified``  the validators of the stored content, sent back on the next crawl as
+                  ``If-None-Match`` / ``If-Modified-Since``.
+``content_hash``  ``sha256:<hex>`` of the decoded text (before the meta charset rewrite).
+``encoding``      the encoding the page was decoded with (``utf-8``, ``gb18030``, ``big5hkscs`` …).
+``content_type``  the media type the server sent.
+``file``          ``pages/<id>.html`` relative to DIR, or ``None`` when no content is stored.
+``error``         why the last attempt did not store content (``"HTTP 404"``, ``"robots.txt
+                  disallows"``, ``"timeout after 3 tries"`` …), else ``None``.
+``alias_of``      for ``state == "redirect"``: the id of the record holding the content.
+
+Ingestion calls :func:`load_snapshot` and gets the records whose page is usable (a stored file,
+state not ``gone``); ``include_gone=True`` adds the ``gone`` records so an incremental ingestion
+can drop those ids. :meth:`PageRecord.read` returns the page text.
+
+This module only reads and writes the folder; :mod:`ingest.crawl` fills it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from govsearch.errors import GovsearchError
+
+MANIFEST = "manifest.jsonl"
+PAGES = "pages"
+STATES = ("new", "changed", "unchanged", "gone", "failed", "skipped", "redirect")
+USABLE_STATES = ("new", "changed", "unchanged", "failed", "skipped")  # when a file is present
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class SnapshotError(GovsearchError):
+    """A snapshot folder is missing or its manifest cannot be read."""
+
+    hint = "crawl into it first with `govsearch crawl --urls FILE --out DIR`"
+
+
+class BadURL(GovsearchError):
+    hint = "give absolute http:// or https:// URLs, one a line"
+
+
+@dataclass(frozen=True)
+class PageRecord:
+    id: str
+    url: str
+    final_url: str | None = None
+    status: int | None = None
+    state: str = "new"
+    fetched_at: str | None = None
+    changed_at: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+    encoding: str | None = None
+    content_type: str | None = None
+    file: str | None = None
+    error: str | None = None
+    alias_of: str | None = None
+    root: Path | None = None  # the snapshot folder (not written to the manifest)
+
+    @property
+    def path(self) -> Path | None:
+        """Absolute path of the stored page, or None."""
+        if self.file is None or self.root is None:
+            return None
+        return self.root / self.file
+
+    @property
+    def usable(self) -> bool:
+        return self.file is not None and self.state in USABLE_STATES
+
+    def read(self) -> str:
+        """The stored page text (UTF-8)."""
+        if self.path is None:
+            raise SnapshotError(f"{self.url}: no stored page (state {self.state})")
+        return self.path.read_text(encoding="utf-8")
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("root")
+        return d
+
+    def evolve(self, **changes) -> "PageRecord":
+        return replace(self, **changes)
+
+
+_FIELDS = {f.name for f in fields(PageRecord)} - {"root"}
+
+
+def normalize_url(url: str) -> str:
+    """Canonical form used for ids and de-duplication: scheme and host lower-cased, default port
+    and fragment dropped, an empty path made ``/``. Query strings are kept as they are.
+
+    Raises :class:`BadURL` for anything that is not an absolute http(s) URL.
+    """
+    raw = url.strip()
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError as e:
+        raise BadURL(f"not a valid URL: {raw!r} ({e})") from None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        raise BadURL(f"not an absolute http(s) URL: {raw!r}")
+    host = parts.hostname.lower()
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        host = f"{host}:{port}"
+    path = parts.path or "/"
+    return urlunsplit((scheme, host, path, parts.query, ""))
+
+
+def page_id(url: str) -> str:
+    """A stable, file-name-safe id for a URL: ``<host>-<path slug>-<hash8>``.
+
+    The slug keeps the id readable (``www.gd.gov.cn-zwgk-content-1234-html-1a2b3c4d``); the 8 hex
+    digits of sha1 over the normalised URL keep different URLs apart when their slugs collide.
+    """
+    norm = normalize_url(url)
+    parts = urlsplit(norm)
+    host = re.sub(r"[^a-z0-9.]+", "-", parts.netloc.lower()).strip("-")
+    tail = parts.path + ("?" + parts.query if parts.query else "")
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", tail).strip("-")[:60].strip("-")
+    digest = hashlib.sha1(norm.encode("utf-8")).hexdigest()[:8]
+    return "-".join(p for p in (host, slug, digest) if p)
+
+
+def content_hash(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def read_manifest(root: Path) -> dict[str, PageRecord]:
+    """Records of a snapshot folder keyed by id; an absent manifest is an empty snapshot.
+
+    A line that is not a valid record raises :class:`SnapshotError` naming the line: a crawl must
+    never silently drop what an earlier crawl stored.
+    """
+    path = Path(root) / MANIFEST
+    records: dict[str, PageRecord] = {}
+    if not path.exists():
+        return records
+    with path.open(encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+                rec = PageRecord(**{k: v for k, v in data.items() if k in _FIELDS}, root=Path(root))
+            except (json.JSONDecodeError, TypeError) as e:
+                raise SnapshotError(f"{path}:{n}: not a manifest record ({e})",
+                                    hint="repair or remove that line; the page files are untouched") from None
+            records[rec.id] = rec
+    return records
+
+
+def write_manifest(root: Path, records: dict[str, PageRecord] | list[PageRecord]) -> Path:
+    """Write all records atomically (temp file + rename), sorted by id."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    items = records.values() if isinstance(records, dict) else records
+    path = root / MANIFEST
+    tmp = path.with_suffix(".jsonl.tmp")
+    with tmp.open("w", encoding="utf-8") as f:
+        for rec in sorted(items, key=lambda r: r.id):
+            f.write(json.dumps(rec.as_dict(), ensure_ascii=False) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def write_page(root: Path, pid: str, html: str) -> str:
+    """Store a page as UTF-8 (atomically); returns its path relative to ``root``."""
+    rel = f"{PAGES}/{pid}.html"
+    path = Path(root) / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".html.tmp")
+    tmp.write_text(html, encoding="utf-8")
+    os.replace(tmp, path)
+    return rel
+
+
+def load_snapshot(root: Path | str, include_gone: bool = False) -> list[PageRecord]:
+    """The pages of a snapshot folder for ingestion, sorted by id.
+
+    Returns the records with a usable stored page (``record.read()`` gives its UTF-8 text,
+    ``record.id`` is the document id, ``record.final_url`` the URL to cite). With
+    ``include_gone=True`` the ``gone`` records (404/410, no file) are included too, so an
+    incremental ingestion can drop their ids. Raises :class:`SnapshotError` if ``root`` has no
+    manifest.
+    """
+    root = Path(root)
+    if not (root / MANIFEST).exists():
+        raise SnapshotError(f"no snapshot at {root} ({MANIFEST} missing)")
+    out = []
+    for rec in read_manifest(root).values():
+        if rec.usable and rec.path is not None and rec.path.exists():
+            out.append(rec)
+        elif include_gone and rec.state == "gone":
+            out.append(rec)
+    return sorted(out, key=lambda r: r.id)
+
+
+__all__ = [
+    "PageRecord", "SnapshotError", "BadURL", "normalize_url", "page_id", "content_hash",
+    "read_manifest", "write_manifest", "write_page", "load_snapshot", "MANIFEST", "PAGES", "STATES",
+]
