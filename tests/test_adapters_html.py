@@ -327,3 +327,27 @@ def test_guangzhou_real_text_has_no_navigation_or_footer(gz_real, shared_data):
         assert _menu_leaks(d.text, menu) == [], d.doc_id
         checked += 1
     assert checked >= 40
+
+
+def test_guide_sections_found_when_one_section_dominates_the_page():
+    rows = "".join(f"<tr><td>{i}</td><td>第{i}号测试证明材料的原件或者经办人签字的复印件</td><td>必需</td></tr>"
+                   for i in range(1, 40))
+    html = ('<html><head><meta name="ArticleTitle" content="测试许可"></head><body>'
+            '<div class="menu"><a href="/">首页</a><a href="/b">办事</a></div><div class="wrap">'
+            '<div class="sec"><h2>申请条件</h2><p>在测试县经营。</p></div>'
+            f'<div class="sec"><h2>申请材料</h2><table><tr><th>序号</th><th>材料名称</th><th>是否必需</th></tr>{rows}</table></div>'
+            '<div class="sec"><h2>咨询电话</h2><p>0000-1111111</p></div></div></body></html>')
+    d = guide_pages.parse_document(html, "item-test-long.html")
+    assert d.kind == "service_item"
+    assert len(d.fields["materials"]) == 39 and all(m["required"] is True for m in d.fields["materials"])
+    assert d.fields["conditions"] == "在测试县经营。" and d.fields["phone"] == "0000-1111111"
+    assert "首页" not in d.text
+
+
+def test_chrome_lines_but_not_body_lines():
+    from ingest.adapters.html_page import is_chrome_line
+    for line in ("分享到：微信 微博", "分享", "上一篇：某通知", "【打印本页】【关闭窗口】", "【字体：大 中 小】",
+                 "版权所有：某市人民政府 某ICP备00000000号", "主办单位：某市政务服务数据管理局", "当前位置：首页 > 政务公开"):
+        assert is_chrome_line(line), line
+    for line in ("分享经济平台企业应当依法办理登记。", "主办单位应当在活动开始前十日提交申请。", "打印纸质执照后签字确认。"):
+        assert not is_chrome_line(line), line

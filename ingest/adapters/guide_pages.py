@@ -253,10 +253,17 @@ def _members(nodes: list[Tag]) -> tuple[list[str], list[str]]:
 def parse_guide(page: ParsedPage) -> tuple[dict[str, Any], list[tuple[str, str]], str | None]:
     """Fields, extra sections and department of a guide page (item or bundle)."""
     root = page.root
+    level = _heading_level(root)
+    page_top = root.find_parent("body") or root.find_parent("[document]")
+    if level and page_top is not None:
+        # the body may have been narrowed to one big section (a long 申请材料 table): widen
+        # it to the smallest element that holds every section heading of the page
+        for h in page_top.find_all(level):
+            while root is not page_top and h not in root.descendants:
+                root = root.parent
     fields: dict[str, Any] = {}
     extra: list[tuple[str, str]] = []
     department = None
-    level = _heading_level(root)
     first_heading = root.find(level) if level else None
 
     # basic-info: label/value tables outside the sections

@@ -197,7 +197,7 @@ _RELATED_HEAD = re.compile(r"^[【\[]?\s*(相关推荐|相关链接|猜你喜欢
 
 # whole lines that are chrome
 _LINE_DROP = [
-    re.compile(r"^(分享到|分享文章到|分享至|分享)\s*[:：]?"),
+    re.compile(r"^(分享到|分享文章到|分享至)|^分享\s*([:：]|$)"),
     re.compile(r"^(上一篇|下一篇|上一条|下一条)\s*[:：]?"),
     re.compile(r"^(当前位置|您的位置|你的位置|您现在的位置)\s*[:：]"),
     re.compile(r"版权所有|ICP\s*备|ICP证|网站标识码|公网安备|京公网|粤公网|Copyright|©", re.I),
@@ -239,7 +239,10 @@ def _own_cjk(el: Tag) -> int:
 
 def _alive(el: Tag) -> bool:
     """False for elements already detached by an earlier decompose() of an ancestor."""
-    return getattr(el, "decomposed", False) is False and el.parent is not None
+    # decompose() empties a tag's __dict__; plain attribute access on it would fall back to
+    # Tag.__getattr__ (a find() over the tree), so look in __dict__ directly
+    d = el.__dict__
+    return not d.get("_decomposed") and d.get("parent") is not None
 
 
 def _remove_chrome(soup: BeautifulSoup) -> None:
@@ -315,6 +318,31 @@ _WEAK_SELECTORS = (
 )
 
 
+def _selector_sets(selectors: tuple[str, ...]) -> tuple[set[str], set[str], set[str]]:
+    ids = {x[1:] for x in selectors if x.startswith("#")}
+    classes = {x[1:] for x in selectors if x.startswith(".")}
+    tags = {x for x in selectors if x[0] not in "#."}
+    return ids, classes, tags
+
+
+_STRONG_SETS = _selector_sets(_STRONG_SELECTORS)
+_WEAK_SETS = _selector_sets(_WEAK_SELECTORS)
+
+
+def _select_all(body: Tag) -> tuple[list[Tag], list[Tag]]:
+    """Elements matching the strong / weak content selectors, in one pass (soupsieve is slow here)."""
+    strong: list[Tag] = []
+    weak: list[Tag] = []
+    for el in body.find_all(True):
+        el_id = el.get("id")
+        classes = el.get("class") or ()
+        for (ids, cls, tags), out in ((_STRONG_SETS, strong), (_WEAK_SETS, weak)):
+            if el.name in tags or (el_id and el_id in ids) or any(c in cls for c in classes):
+                out.append(el)
+                break
+    return strong, weak
+
+
 def find_content_root(soup: BeautifulSoup) -> Tag:
     """The element holding the article body (call after chrome removal)."""
     body = soup.body or soup
@@ -325,7 +353,7 @@ def find_content_root(soup: BeautifulSoup) -> Tag:
     total = total_all if use_links else own_total
     if total == 0:
         return body
-    strong = [el for sel in _STRONG_SELECTORS for el in body.select(sel)]
+    strong, weak = _select_all(body)
     scored = [(measure(el), el) for el in strong]
     scored = [(m, el) for m, el in scored if m >= 0.25 * total and m > 0]
     if scored:
@@ -335,12 +363,11 @@ def find_content_root(soup: BeautifulSoup) -> Tag:
         return min(best, key=lambda el: len(list(el.descendants)))
     best: Tag | None = None
     best_size = None
-    for sel in _WEAK_SELECTORS:
-        for el in body.select(sel):
-            if measure(el) >= 0.5 * total:
-                size = cjk_count(el.get_text("", strip=True))
-                if best is None or size < best_size:
-                    best, best_size = el, size
+    for el in weak:
+        if measure(el) >= 0.5 * total:
+            size = cjk_count(el.get_text("", strip=True))
+            if best is None or size < best_size:
+                best, best_size = el, size
     if best is not None:
         return best
     node: Tag = body
@@ -501,10 +528,18 @@ def clean_source(s: str | None) -> str | None:
     return s or None
 
 
+_TITLE_SELECTORS = ("h1", ".article-title", ".guide-title", ".content_title", ".xl-title", ".title", "ucaptitle")
+
+
 def _title_heading(soup: BeautifulSoup) -> str | None:
-    for sel in ("h1", ".article-title", ".guide-title", ".content_title", ".xl-title", ".title", "ucaptitle"):
-        el = soup.select_one(sel)
-        if el is not None:
+    found: dict[str, list[Tag]] = {sel: [] for sel in _TITLE_SELECTORS}
+    for el in soup.find_all(True):
+        classes = el.get("class") or ()
+        for sel in _TITLE_SELECTORS:
+            if (sel[0] == "." and sel[1:] in classes) or (sel[0] != "." and el.name == sel):
+                found[sel].append(el)
+    for sel in _TITLE_SELECTORS:
+        for el in found[sel][:1]:
             t = _norm_ws(el.get_text(" ", strip=True))
             if cjk_count(t) >= 2 and len(t) <= 200:
                 return t
