@@ -41,7 +41,10 @@ A record (one line of ``manifest.jsonl``) has these fields:
 
 Ingestion calls :func:`load_snapshot` and gets the records whose page is usable (a stored file,
 state not ``gone``); ``include_gone=True`` adds the ``gone`` records so an incremental ingestion
-can drop those ids. :meth:`PageRecord.read` returns the page text.
+can drop those ids. :meth:`PageRecord.read` returns the page text. :func:`load` is the source
+adapter (``load(root) -> SourceResult``, the contract of :mod:`ingest.adapters`): every usable
+page parsed by :func:`ingest.adapters.guide_pages.parse_document` with ``doc_id = record.id``,
+``url = final_url`` and ``source = "snapshot"``.
 
 This module only reads and writes the folder; :mod:`ingest.crawl` fills it.
 """
@@ -236,7 +239,42 @@ def load_snapshot(root: Path | str, include_gone: bool = False) -> list[PageReco
     return sorted(out, key=lambda r: r.id)
 
 
+def load(root: Path | str, source: str = "snapshot"):
+    """Source adapter over a snapshot folder: ``SourceResult`` of one Document per usable page.
+
+    Pages are parsed by :func:`ingest.adapters.guide_pages.parse_document` (service guides,
+    一件事 bundles and policy notices; site chrome dropped). The document id is the record id
+    (stable across crawls), ``url`` the final URL after redirects (a URL the page states about
+    itself wins). A page that cannot be parsed is a problem, never an exception; a missing
+    manifest is one problem.
+    """
+    from ingest.adapters import Problem, SourceResult
+    from ingest.adapters.guide_pages import parse_document
+    from ingest.adapters.html_page import PageError
+
+    result = SourceResult()
+    try:
+        records = load_snapshot(root)
+    except SnapshotError as e:
+        result.records = 1
+        result.problems.append(Problem(str(Path(root) / MANIFEST), str(e)))
+        return result
+    for rec in records:
+        result.records += 1
+        where = str(rec.path)
+        try:
+            doc = parse_document(rec.read(), rec.path, doc_id=rec.id)
+        except OSError as e:
+            result.problems.append(Problem(where, f"cannot read: {e.strerror or e}"))
+            continue
+        except PageError as e:
+            result.problems.append(Problem(where, str(e).split(": ", 1)[-1]))
+            continue
+        result.documents.append(doc.model_copy(update={"source": source, "url": doc.url or rec.final_url or rec.url}))
+    return result
+
+
 __all__ = [
     "PageRecord", "SnapshotError", "BadURL", "normalize_url", "page_id", "content_hash",
-    "read_manifest", "write_manifest", "write_page", "load_snapshot", "MANIFEST", "PAGES", "STATES",
+    "read_manifest", "write_manifest", "write_page", "load_snapshot", "load", "MANIFEST", "PAGES", "STATES",
 ]

@@ -471,3 +471,26 @@ def test_cli_crawl(site, tmp_path, capsys):
     assert "unchanged 1" in text and "HTTP 404" in text
     assert main(["crawl", "--urls", str(tmp_path / "nope"), "--out", str(out)]) == 1
     assert "hint:" in capsys.readouterr().err
+
+
+def test_snapshot_source_adapter(site, tmp_path):
+    """A crawled snapshot reads back as Documents through the HTML adapters (ingest.snapshot.load)."""
+    from ingest.snapshot import load
+
+    out = tmp_path / "snap"
+    run_crawl(urls_file=urls_file(tmp_path, site.base, ["/utf8.html", "/gbk.html", "/big5.html", "/old/guide.html",
+                                                        "/missing.html"]), out=out, **FAST)
+    result = load(out)
+    assert result.records == 4 and not result.problems
+    docs = {d.doc_id: d for d in result.documents}
+    recs = {r.url.removeprefix(site.base): r for r in load_snapshot(out)}
+    assert set(docs) == {r.id for r in recs.values()}
+    assert docs[recs["/gbk.html"].id].title == "个体工商户设立登记"
+    assert "朱镕基路" in docs[recs["/gbk.html"].id].text
+    assert docs[recs["/big5.html"].id].title == "營業登記申請須知"
+    moved = docs[recs["/old/guide.html"].id]
+    assert moved.url == site.base + "/guide-new.html" and moved.source == "snapshot"
+    assert "主办单位" not in docs[recs["/utf8.html"].id].text  # site chrome stays out
+    # a folder without a manifest is one problem, not an exception
+    empty = load(tmp_path / "nothing")
+    assert empty.records == 1 and "no snapshot" in empty.problems[0].why
