@@ -438,8 +438,8 @@ def build_queries(data: dict) -> list[dict]:
             rows = merged_materials(guide, items) if primary in bundles else guide["materials"]
             rec["expect"] = [m[0] for m in rows]
         elif kind == "time":
-            rec["expect"] = {k2: guide[k1] for k1, k2 in (("time_legal", "time_limit_legal"),
-                                                         ("time_promised", "time_limit_promised"))
+            rec["expect"] = {k2: guide[k1] for k1, k2 in (("time_legal", "handle_time"),
+                                                         ("time_promised", "handle_time_limit"))
                              if guide.get(k1)}
         elif kind == "phone":
             rec["expect"] = _first(guide.get("phone") or depts[guide["dept"]]["phone"])
