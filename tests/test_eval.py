@@ -133,3 +133,19 @@ def test_bm25_quality_on_real_data(shared_data, tmp_path):
         got[name] = r["ndcg@10"]
         assert r["latency_ms"]["median"] < 50
     assert all(got[n] >= f for n, f in SHARED_FLOORS.items()), got
+
+
+def test_sweep_on_a_dense_index(tmp_path):
+    from test_encoders import make_tiny_st_model
+
+    from eval.sweep import sweep
+
+    model = make_tiny_st_model(tmp_path / "tiny")
+    b = tmp_path / "b"
+    shutil.copytree(DATA / "build_small", b, ignore=shutil.ignore_patterns("index", ".index*"))
+    build_index(b, encoder=f"st:{model}", cache_dir=tmp_path / "cache", progress=False)
+    rows = sweep(SearchIndex.load(b), [DATA / "queries_small.jsonl"], pools=(50,), fills=(True,))
+    assert rows[0]["setting"] == "bm25" and rows[1]["setting"] == "dense" and len(rows) == 2 + 7
+    assert all(0 <= r["queries_small"] <= 1 for r in rows)
+    best_single = max(rows[0]["queries_small"], rows[1]["queries_small"])
+    assert all(r["never_loses"] == (r["queries_small"] >= best_single) for r in rows[2:])
