@@ -537,7 +537,7 @@ def make_snippet(text: str, tokens: Iterable[str], width: int = SNIPPET_CHARS) -
     (longer tokens count more), and the query tokens that occur in it."""
     toks = sorted({t for t in tokens if t}, key=lambda t: (-len(t), t))
     flat = text.replace("\n", " ")
-    low = normalize_for_match(flat)
+    low = flat.lower()  # ingest already cleaned the text (NFKC, simplified); the window is normalised below
     if len(flat) <= width:
         window = flat
     else:
