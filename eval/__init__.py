@@ -193,6 +193,15 @@ def run_eval(index, queries: Path, mode: str = "hybrid", trec_out: Path | None =
         raise BadQuery(f"unknown mode {mode!r}", hint="use hybrid, bm25, dense or all")
     has_dense = getattr(index, "has_dense", True)
     modes = [m for m in ALL_MODES if has_dense or m == "bm25"] if mode == "all" else [mode]
+    canonical = getattr(index, "canonical", None)
+    if canonical is not None:
+        # a judged document that ingestion dropped as an exact duplicate is credited to the copy kept
+        for q in qs:
+            mapped: dict[str, int] = {}
+            for doc_id, grade in q["qrels"].items():
+                c = canonical(doc_id)
+                mapped[c] = max(grade, mapped.get(c, 0))
+            q["qrels"] = mapped
     results, runs = {}, {}
     for m in modes:
         results[m], runs[m] = _run_mode(index, qs, m, k)

@@ -297,9 +297,17 @@ class SearchIndex:
 
     # -- documents
 
+    def canonical(self, doc_id: str) -> str:
+        """The id a document is indexed under: ingestion keeps one copy of exact duplicates
+        and lists the others in ``fields["duplicate_ids"]``; those ids resolve to the copy kept."""
+        if not hasattr(self, "_aliases"):
+            self._aliases = {a: d.doc_id for d in self._docs.values()
+                             for a in d.fields.get("duplicate_ids") or [] if a not in self._docs}
+        return self._aliases.get(doc_id, doc_id)
+
     def doc(self, doc_id: str) -> Document:
         try:
-            return self._docs[doc_id]
+            return self._docs[self.canonical(doc_id)]
         except KeyError:
             raise DocumentNotFound(f"no document {doc_id!r} in index {self.name}",
                                    hint="search for it first; ids are the sources' own") from None
