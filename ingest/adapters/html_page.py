@@ -33,7 +33,7 @@ from bs4.element import CData, Stylesheet, Script, TemplateString
 
 from govsearch.errors import GovsearchError
 
-__all__ = ["ParsedPage", "PageError", "EmptyPage", "parse_page", "decode_html", "iso_date",
+__all__ = ["ParsedPage", "PageError", "EmptyPage", "BinaryPage", "parse_page", "decode_html", "iso_date",
            "find_doc_number", "element_blocks", "label_values", "nav_link_texts", "clean_title", "strip_leading_title"]
 
 
@@ -47,6 +47,22 @@ class EmptyPage(PageError):
     """The page has no body text once site chrome is removed (e.g. a PDF-only page)."""
 
     hint = "the page holds no article text; save the document's text or skip the page"
+
+
+class BinaryPage(EmptyPage):
+    """The file is binary (or badly corrupted), not a text page: decoding it yields mostly
+    replacement and control characters. An :class:`EmptyPage`, so every caller skips it."""
+
+    hint = "the file is not a saved HTML page; remove it or save the page again"
+
+
+_BINARY_CHARS = re.compile("[\ufffd\x00-\x08\x0e-\x1f\x7f]")
+BINARY_SHARE = 0.05  # more than this share of replacement / control characters: binary
+
+
+def _check_not_binary(text: str, path) -> None:
+    if text and len(_BINARY_CHARS.findall(text)) > BINARY_SHARE * len(text):
+        raise BinaryPage(f"{path}: binary or corrupted content, not a text page; skipped")
 
 
 @dataclass
@@ -607,8 +623,10 @@ def strip_leading_title(blocks: list[str], title: str) -> list[str]:
 
 
 def parse_page(html: str | bytes, path: str | Path = "<page>") -> ParsedPage:
-    """Parse one saved page. Raises :class:`EmptyPage` when no body text is left."""
+    """Parse one saved page. Raises :class:`EmptyPage` when no body text is left
+    (:class:`BinaryPage`, a kind of it, when the file is binary rather than text)."""
     text = decode_html(html) if isinstance(html, bytes) else html
+    _check_not_binary(text, path)
     soup = BeautifulSoup(text, "lxml")
     meta = _meta(soup)
     title_tag = soup.title.get_text(" ", strip=True) if soup.title else ""
