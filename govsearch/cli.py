@@ -26,12 +26,28 @@ def _print_json(obj) -> None:
 def cmd_ingest(args) -> int:
     from ingest import run_ingest
 
-    report = run_ingest(Path(args.data) if args.data else None, Path(args.out))
+    report = run_ingest(Path(args.data) if args.data else None, Path(args.out),
+                        snapshot=Path(args.snapshot) if args.snapshot else None, incremental=not args.full)
     skipped = sum(s.get("skipped", 0) for s in report["sources"].values())
     if args.json:
         _print_json(report)
     else:
         print(f"ingested {report['documents']} documents, {report['chunks']} chunks → {args.out}")
+        ch, ver = report.get("changes") or {}, report.get("corpus_version") or {}
+        if ch.get("previous"):
+            n = ch["counts"]
+            print(f"  changes: {n['added']} added, {n['changed']} changed, {n['removed']} removed, "
+                  f"{ch['unchanged']} unchanged; {report.get('rechunked', 0)} documents chunked "
+                  f"→ corpus version {ver.get('number')}")
+            for kind in ("added", "changed", "removed"):
+                ids = ch.get(kind) or []
+                if ids:
+                    more = f" … +{n[kind] - 5}" if n[kind] > 5 else ""
+                    print(f"    {kind}: {', '.join(ids[:5])}{more}")
+            if ch.get("note"):
+                print(f"  note: {ch['note']}")
+        elif ver:
+            print(f"  corpus version {ver.get('number')}")
         for name, s in report["sources"].items():
             line = f"  {name:<22} {s['documents']:>6} documents"
             if s.get("duplicates"):
@@ -150,7 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("ingest", help="parse, clean and chunk sources into a build folder")
     sp.add_argument("--data", default=s.data, help="real data folder (e.g. ../shared/data); default: the demo corpus")
+    sp.add_argument("--snapshot", help="crawl snapshot folder (from `govsearch crawl`); may be combined with --data")
     sp.add_argument("--out", default=s.build, help=f"output build folder (default {s.build})")
+    sp.add_argument("--full", action="store_true",
+                    help="chunk every document again (default: keep the chunks of documents unchanged since "
+                         "the build already in --out)")
     sp.add_argument("--json", action="store_true", help="print the report as JSON")
     sp.set_defaults(func=cmd_ingest)
 

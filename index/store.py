@@ -46,6 +46,19 @@ def corpus_hash(build_dir: Path) -> str:
     return h.hexdigest()
 
 
+def corpus_version(build_dir: Path, chash: str | None = None) -> dict:
+    """The build's corpus version ``{"number", "corpus_hash"}`` from its ``report.json`` (written by
+    ingest); ``number`` is None when the report has none or describes other files than these."""
+    chash = chash or corpus_hash(build_dir)
+    try:
+        v = json.loads((Path(build_dir) / "report.json").read_text(encoding="utf-8")).get("corpus_version")
+    except (OSError, ValueError, AttributeError):
+        v = None
+    if isinstance(v, dict) and v.get("corpus_hash") == chash:
+        return {"number": v.get("number"), "corpus_hash": chash}
+    return {"number": None, "corpus_hash": chash}
+
+
 def read_build(build_dir: Path) -> tuple[list[Document], list[Chunk]]:
     """Documents and chunks of a build folder; a malformed line raises IndexCorrupt-free BuildNotFound."""
     docs_path, chunks_path = build_files(build_dir)

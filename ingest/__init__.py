@@ -6,10 +6,10 @@ Public API: :func:`run_ingest` (the CLI's ``govsearch ingest``), :func:`ingest.c
 from __future__ import annotations
 
 
-def run_ingest(data_dir, out_dir, max_chars: int = 400) -> dict:
+def run_ingest(data_dir, out_dir, max_chars: int = 400, snapshot=None, incremental: bool = True) -> dict:
     from ingest.pipeline import run_ingest as _run
 
-    return _run(data_dir, out_dir, max_chars=max_chars)
+    return _run(data_dir, out_dir, max_chars=max_chars, snapshot=snapshot, incremental=incremental)
 
 
 __all__ = ["run_ingest"]

@@ -10,6 +10,20 @@ text as an earlier document of the same source; the kept one lists them in
 ``fields["duplicate_ids"]``) or as repeated document ids.
 Documents with the same text in *different* sources are kept (their ids are judged
 separately) and only reported. Nothing is printed; files are written atomically.
+
+``--snapshot DIR`` adds the ``snapshot`` source (:data:`ingest.adapters.SNAPSHOT_SOURCE`) read
+from a crawl snapshot folder; pages the crawl found gone (404/410) are not documents.
+
+Incremental ingestion: when ``out_dir`` already holds a build, every source is still read and
+cleaned (that is what tells what changed), but each document is compared with the previous
+``docs.jsonl`` by the hash of its JSON line. Only new and changed documents are chunked again;
+an unchanged document keeps its chunks from the previous ``chunks.jsonl`` as they were, and a
+document that is no longer there is dropped. Reuse needs the same chunker (``CHUNKER``: the
+``max_chars`` and a hash of the chunking code, kept in the report); otherwise everything is
+chunked again. The report gains ``changes`` (ids added / changed / removed, each list capped at
+``CHANGE_IDS``, with ``counts``) and ``corpus_version`` (``number`` goes up by one whenever the
+corpus files change; ``corpus_hash`` is sha1 over ``docs.jsonl`` then ``chunks.jsonl``, the
+same hash the index manifest records).
 """
 from __future__ import annotations
 
@@ -22,13 +36,111 @@ from pathlib import Path
 from typing import Iterable
 
 from govsearch.records import Chunk, Document
-from ingest.adapters import DEMO_SOURCES, SOURCES, Problem, SourceResult, load_source
+from ingest.adapters import DEMO_SOURCES, SNAPSHOT_SOURCE, SOURCES, Problem, SourceResult, load_source
 from ingest.chunk import chunk
 from ingest.clean import clean_document
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_CORPUS = REPO / "corpus"
 MAX_CHARS = 400
+CHANGE_IDS = 100  # ids listed per kind of change in report["changes"] (counts are exact)
+# the code whose output the chunks are: a change to any of these files re-chunks everything
+_CHUNKER_FILES = (REPO / "ingest" / "chunk.py", REPO / "ingest" / "structure.py", REPO / "govsearch" / "records.py")
+
+
+def chunker_id(max_chars: int = MAX_CHARS) -> str:
+    """Identifies the chunking (``max_chars`` + sha1 of the chunking code); recorded in the report."""
+    h = hashlib.sha1(f"max_chars={max_chars}".encode())
+    for p in _CHUNKER_FILES:
+        h.update(p.read_bytes() if p.exists() else b"")
+    return f"{max_chars}:{h.hexdigest()[:16]}"
+
+
+def doc_hash(line: str) -> str:
+    """Hash of a document's JSON line (``Document.model_dump_json()``)."""
+    return hashlib.sha1(line.encode("utf-8")).hexdigest()
+
+
+def files_hash(docs_path: Path, chunks_path: Path) -> str:
+    """sha1 over docs.jsonl then chunks.jsonl (bytes): the index manifest's ``corpus_hash``."""
+    h = hashlib.sha1()
+    for p in (docs_path, chunks_path):
+        with open(p, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
+class Previous:
+    """What an earlier build in ``out_dir`` holds: document hashes, its chunks, its version."""
+
+    def __init__(self, out_dir: Path, max_chars: int = MAX_CHARS):
+        out_dir = Path(out_dir)
+        docs_path, chunks_path, report_path = (out_dir / n for n in ("docs.jsonl", "chunks.jsonl", "report.json"))
+        self.exists = docs_path.exists() and chunks_path.exists()
+        self.doc_hashes: dict[str, str] = {}  # doc_id -> doc_hash(line), in file order
+        self.problem: str | None = None  # why chunks cannot be reused (None: they can)
+        self.report: dict = {}
+        self.corpus_hash: str | None = None
+        self._chunk_lines: dict[str, list[str]] = {}
+        if not self.exists:
+            return
+        try:
+            self.report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
+        except ValueError:
+            self.report = {}
+        if not isinstance(self.report, dict):
+            self.report = {}
+        try:
+            self.corpus_hash = files_hash(docs_path, chunks_path)
+            with open(docs_path, encoding="utf-8") as f:
+                for n, line in enumerate(f, 1):
+                    line = line.rstrip("\n")
+                    if line.strip():
+                        self.doc_hashes[json.loads(line)["doc_id"]] = doc_hash(line)
+            with open(chunks_path, encoding="utf-8") as f:
+                for line in f:
+                    line = line.rstrip("\n")
+                    if line.strip():
+                        self._chunk_lines.setdefault(json.loads(line)["doc_id"], []).append(line)
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            # an unreadable earlier build: everything counts as new, nothing is reused
+            self.problem = f"previous build unreadable ({type(e).__name__}: {e}); everything chunked again"
+            self.doc_hashes, self._chunk_lines = {}, {}
+            return
+        if self.report.get("chunker") != chunker_id(max_chars):
+            self.problem = "chunking changed since the previous build; everything chunked again"
+
+    @property
+    def version_hash(self) -> str | None:
+        """The corpus hash the previous version number stands for (the files' hash when unrecorded)."""
+        v = self.report.get("corpus_version")
+        if isinstance(v, dict) and isinstance(v.get("corpus_hash"), str):
+            return v["corpus_hash"]
+        return self.corpus_hash
+
+    @property
+    def version(self) -> int:
+        """The previous corpus version number (an older build without one counts as version 1)."""
+        v = self.report.get("corpus_version")
+        if isinstance(v, dict) and isinstance(v.get("number"), int):
+            return v["number"]
+        return 1 if self.exists else 0
+
+    def chunks(self, doc: Document, line: str) -> list[Chunk] | None:
+        """The previous chunks of ``doc`` when it is unchanged and they can be reused, else None."""
+        if self.problem or self.doc_hashes.get(doc.doc_id) != doc_hash(line):
+            return None
+        lines = self._chunk_lines.get(doc.doc_id)
+        if not lines:
+            return None
+        try:
+            chunks = [Chunk.model_validate_json(x) for x in lines]
+        except ValueError:
+            return None
+        if any(doc.text[c.start:c.end] != c.text for c in chunks):  # must still be spans of the text
+            return None
+        return chunks
 
 
 def _text_key(doc: Document) -> str:
@@ -70,15 +182,22 @@ def _clean_all(name: str, result: SourceResult) -> list[Document]:
     return docs
 
 
-def ingest_sources(sources: list[tuple[str, str]], root: Path, max_chars: int = MAX_CHARS):
-    """Run ``sources`` on ``root``: returns (documents, chunks, report)."""
+def ingest_sources(sources: list[tuple], root: Path | None, max_chars: int = MAX_CHARS,
+                   previous: Previous | None = None):
+    """Run ``sources`` on ``root``: returns (documents, chunks, report).
+
+    A source is ``(name, "module:function")`` read from ``root``, or ``(name, "module:function",
+    its_own_root)``. With ``previous`` (an earlier build), unchanged documents keep their previous
+    chunks; ``report["rechunked"]`` counts the documents chunked in this run.
+    """
     all_docs: list[Document] = []
     all_chunks: list[Chunk] = []
     report: dict = {"documents": 0, "chunks": 0, "sources": {}}
     seen_ids: dict[str, str] = {}  # doc_id -> source
     seen_text: dict[str, tuple[str, str]] = {}  # text key -> (doc_id, source), across sources
-    for name, target in sources:
-        result = load_source(name, target, root)
+    rechunked = 0
+    for name, target, *own_root in sources:
+        result = load_source(name, target, Path(own_root[0]) if own_root else root)
         docs = _clean_all(name, result)
         local_text: dict[str, str] = {}
         kept: list[Document] = []
@@ -114,7 +233,10 @@ def ingest_sources(sources: list[tuple[str, str]], root: Path, max_chars: int = 
                 if d.doc_id in dup_of else d for d in kept]
         n_chunks = 0
         for doc in kept:
-            chunks = chunk(doc, max_chars=max_chars)
+            chunks = previous.chunks(doc, doc.model_dump_json()) if previous is not None else None
+            if chunks is None:
+                chunks = chunk(doc, max_chars=max_chars)
+                rechunked += 1
             n_chunks += len(chunks)
             all_chunks.extend(chunks)
         all_docs.extend(kept)
@@ -130,25 +252,60 @@ def ingest_sources(sources: list[tuple[str, str]], root: Path, max_chars: int = 
         }
     report["documents"] = len(all_docs)
     report["chunks"] = len(all_chunks)
+    report["rechunked"] = rechunked
     return all_docs, all_chunks, report
 
 
-def run_ingest(data_dir: Path | None, out_dir: Path, max_chars: int = MAX_CHARS) -> dict:
-    """Ingest a data folder (every real source) or, with ``data_dir=None``, the demo corpus.
+def diff_documents(old: dict[str, str], new: dict[str, str]) -> dict:
+    """``report["changes"]`` from {doc_id: hash} of the previous and the new build."""
+    added = [d for d in new if d not in old]
+    changed = [d for d in new if d in old and old[d] != new[d]]
+    removed = [d for d in old if d not in new]
+    return {
+        "added": added[:CHANGE_IDS], "changed": changed[:CHANGE_IDS], "removed": removed[:CHANGE_IDS],
+        "unchanged": len(new) - len(added) - len(changed),
+        "counts": {"added": len(added), "changed": len(changed), "removed": len(removed)},
+    }
+
+
+def run_ingest(data_dir: Path | None, out_dir: Path, max_chars: int = MAX_CHARS, snapshot: Path | None = None,
+               incremental: bool = True) -> dict:
+    """Ingest a data folder (every real source), a crawl snapshot, both, or — with neither — the
+    demo corpus.
 
     Writes ``out_dir/docs.jsonl``, ``chunks.jsonl`` and ``report.json`` and returns the report.
+    When ``out_dir`` holds an earlier build (and ``incremental``), unchanged documents keep their
+    chunks; ``report["changes"]`` and ``report["corpus_version"]`` say what changed.
     """
-    if data_dir is None:
-        sources, root = DEMO_SOURCES, DEMO_CORPUS
+    sources: list[tuple] = []
+    if data_dir is None and snapshot is None:
+        sources, root = list(DEMO_SOURCES), DEMO_CORPUS
     else:
-        sources, root = SOURCES, Path(data_dir)
-    docs, chunks, report = ingest_sources(sources, root, max_chars=max_chars)
-    report["data"] = str(root)
+        root = Path(data_dir) if data_dir is not None else None
+        if root is not None:
+            sources += SOURCES
+        if snapshot is not None:
+            sources.append((*SNAPSHOT_SOURCE, Path(snapshot)))
     out_dir = Path(out_dir)
-    _write_atomic(out_dir / "docs.jsonl", (d.model_dump_json() for d in docs))
+    previous = Previous(out_dir, max_chars=max_chars)
+    docs, chunks, report = ingest_sources(sources, root, max_chars=max_chars,
+                                          previous=previous if (incremental and previous.exists) else None)
+    report["data"] = str(root) if root is not None else None
+    if snapshot is not None:
+        report["snapshot"] = str(snapshot)
+    doc_lines = [d.model_dump_json() for d in docs]
+    report["chunker"] = chunker_id(max_chars)
+    report["changes"] = diff_documents(previous.doc_hashes, {d.doc_id: doc_hash(x) for d, x in zip(docs, doc_lines)})
+    report["changes"]["previous"] = previous.exists
+    if previous.problem and incremental:
+        report["changes"]["note"] = previous.problem
+    _write_atomic(out_dir / "docs.jsonl", doc_lines)
     _write_atomic(out_dir / "chunks.jsonl", (c.model_dump_json() for c in chunks))
+    chash = files_hash(out_dir / "docs.jsonl", out_dir / "chunks.jsonl")
+    number = previous.version if (previous.exists and chash == previous.version_hash) else previous.version + 1
+    report["corpus_version"] = {"number": number, "corpus_hash": chash}
     _write_atomic(out_dir / "report.json", [json.dumps(report, ensure_ascii=False, indent=2)])
     return report
 
 
-__all__ = ["run_ingest", "ingest_sources", "DEMO_CORPUS"]
+__all__ = ["run_ingest", "ingest_sources", "diff_documents", "chunker_id", "Previous", "DEMO_CORPUS", "CHANGE_IDS"]

@@ -15,7 +15,8 @@ Contract:
 - ids are the source's own (see DESIGN.md, "Document ids").
 
 ``SOURCES`` registers the adapters the pipeline runs for ``--data`` (every real
-source); ``DEMO_SOURCES`` those it runs for the demo corpus. Modules are imported
+source); ``DEMO_SOURCES`` those it runs for the demo corpus; ``SNAPSHOT_SOURCE`` the one it
+runs on a crawl snapshot folder (``--snapshot DIR``). Modules are imported
 lazily by :func:`load_source`, so a missing module is a problem of that source only.
 """
 from __future__ import annotations
@@ -56,6 +57,10 @@ SOURCES: list[tuple[str, str]] = [
     ("climate", "ingest.adapters.climate:load"),
     ("seeds", "ingest.adapters.seeds:load"),
 ]
+
+# For `govsearch ingest --snapshot DIR`: a crawl snapshot folder (see ingest.snapshot); root is DIR.
+# Only pages with a usable stored file become documents: pages the crawl found gone (404/410) do not.
+SNAPSHOT_SOURCE: tuple[str, str] = ("snapshot", "ingest.snapshot:load")
 
 # For `govsearch ingest` without --data: root is the demo corpus folder (<repo>/corpus).
 DEMO_SOURCES: list[tuple[str, str]] = [
@@ -164,4 +169,4 @@ def text_value(obj: dict, *keys: str) -> str | None:
     return None
 
 
-__all__ = ["read_text", "rel", "iter_jsonl", "text_value", "Problem", "SourceResult", "SOURCES", "DEMO_SOURCES", "load_source", "resolve"]
+__all__ = ["read_text", "rel", "iter_jsonl", "text_value", "Problem", "SourceResult", "SOURCES", "DEMO_SOURCES", "SNAPSHOT_SOURCE", "load_source", "resolve"]
