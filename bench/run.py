@@ -72,6 +72,7 @@ def query_list(data: Path | None, n: int) -> list[str]:
 
 def cache_missing(build: Path, encoder: str, dim: int, cache: str) -> int:
     """How many of the build's passages the embedding cache lacks for ``encoder``."""
+    import index
     from index import passage_text
     from index.cache import EmbeddingCache, text_key
     from index.store import read_build
@@ -79,8 +80,9 @@ def cache_missing(build: Path, encoder: str, dim: int, cache: str) -> int:
     if encoder == "none":
         return 0
     _, chunks = read_build(build)
+    encoded = getattr(index, "dense_worthy", lambda c: True)  # the chunks the dense channel encodes
     c = EmbeddingCache(cache, encoder, dim)
-    return sum(1 for ch in chunks if text_key(passage_text(ch)) not in c)
+    return sum(1 for ch in chunks if encoded(ch) and text_key(passage_text(ch)) not in c)
 
 
 def copy_build(src: Path, dst: Path, max_chunks: int | None = None) -> None:
