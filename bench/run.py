@@ -14,7 +14,7 @@ Measures, over an indexed build folder:
 - a 10x corpus (documents and chunks repeated with distinct ids, vectors from the cache):
   build time ratio and BM25 latency growth.
 
-Writes ``OUT/results.json`` and ``OUT/results.png`` and prints a Markdown table. Figures are
+Writes ``OUT/results.json``, ``OUT/results.png`` and ``OUT/results.md`` and prints that Markdown table. Figures are
 medians where repeated; the machine has 2 shared cores, so expect noise.
 """
 from __future__ import annotations
@@ -372,7 +372,10 @@ def markdown(res: dict) -> str:
     cold, cached = b.get("cold", {}), b.get("cached", {})
     for step in STEPS[1:]:
         label = f"Index: {step}" + (" (cold / cached)" if step == "encode" else " (build / rebuild)")
-        rows.append((label, f"{_fmt(cold.get(step))} s / {_fmt(cached.get(step))} s", ""))
+        val = f"{_fmt(cold.get(step))} s / {_fmt(cached.get(step))} s"
+        if step == "encode" and cold.get(step) is not None:
+            val += f" ({cold.get('encoded')} / {cached.get('encoded')} passages encoded)"
+        rows.append((label, val, ""))
     rows.append((f"Index build total, encoder {b.get('encoder')}, {b.get('chunks')} chunks (cold / cached)",
                  f"{_fmt(cold.get('total'))} s / {_fmt(cached.get('total'))} s", ""))
     rows.append(("Second build of unchanged data (manifest check)",
@@ -563,6 +566,7 @@ def main(argv: list[str] | None = None) -> int:
     res["table"] = markdown(res)
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
+    (out / "results.md").write_text(res["table"] + "\n", encoding="utf-8")
     plot(res, out / "results.png")
     print(res["table"])
     return 0
