@@ -20,11 +20,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[st,test,bench]'
 	touch $@
 
-# Debian packages: headless Chromium for the page test.
+# Debian packages: headless Chromium for the page test, and a CJK font so its screenshots show Chinese.
 system-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "install Debian's chromium package for the page test (apt-get install chromium)"; fi; }
+	@{ command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi wqy; } || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+	  else echo "install Debian's chromium and fonts-wqy-microhei packages for the page test"; fi; }
 
 install: $(VENV)/.installed
 

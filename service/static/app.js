@@ -41,10 +41,11 @@
     return frag;
   }
 
-  function citeLink(c) {
+  function citeLink(c, short) {
     if (!c) return null;
-    return el("a", { href: docHref(c.doc_id), class: "cite-link", title: "查看原文（JSON）" },
-      `${c.doc_id} · ${c.section} · 第${c.start}–${c.end}字`);
+    const full = `${c.doc_id} · ${c.section} · 第${c.start}–${c.end}字`;
+    return el("a", { href: docHref(c.doc_id), class: "cite-link", title: "查看原文：" + full },
+      short ? `${c.section} 第${c.start}–${c.end}字` : full);
   }
 
   function setStatus(msg, isError) {
@@ -164,7 +165,7 @@
       ];
       if (isBundle) cells.push(el("td", { text: (m.source_titles || []).join("；") }));
       const cites = el("td", { class: "cite" });
-      for (const c of m.citations) cites.append(citeLink(c), el("br"));
+      for (const c of m.citations) cites.append(citeLink(c, isBundle), el("br"));
       if (!m.citations.length) cites.append("未找到原文");
       cells.push(cites);
       tb.append(el("tr", {}, ...cells));
