@@ -108,7 +108,9 @@ class Previous:
             self.problem = f"previous build unreadable ({type(e).__name__}: {e}); everything chunked again"
             self.doc_hashes, self._chunk_lines = {}, {}
             return
-        if self.report.get("chunker") != chunker_id(max_chars):
+        if "chunker" not in self.report:
+            self.problem = "the previous build does not record its chunking; everything chunked again"
+        elif self.report["chunker"] != chunker_id(max_chars):
             self.problem = "chunking changed since the previous build; everything chunked again"
 
     @property

@@ -329,6 +329,16 @@ def test_unchanged_documents_keep_their_previous_chunks(tmp_path):
     assert report["rechunked"] == 4 and "chunking changed" in report["changes"]["note"]
     assert report["changes"]["unchanged"] == 4  # the documents themselves did not change
 
+    # a build from before incremental ingestion (no chunker recorded): chunked again, version 1 → 2
+    old = json.loads((build / "report.json").read_text(encoding="utf-8"))
+    for key in ("chunker", "corpus_version"):
+        old.pop(key)
+    (build / "report.json").write_text(json.dumps(old), encoding="utf-8")
+    report = run_ingest(None, build, snapshot=snap, max_chars=120)
+    assert report["rechunked"] == 4 and "does not record" in report["changes"]["note"]
+    assert report["corpus_version"]["number"] == 1  # same files as the unversioned build: its version 1
+    assert run_ingest(None, build, snapshot=snap, max_chars=120)["rechunked"] == 0
+
     # an unreadable previous build is no error: everything counts as added and is chunked
     (build / "chunks.jsonl").write_text("{not json\n", encoding="utf-8")
     report = run_ingest(None, build, snapshot=snap, max_chars=120)
