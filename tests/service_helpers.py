@@ -58,3 +58,13 @@ def live_server(settings, timeout: float = 60.0):
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+def make_demo_build(dest: Path) -> Path:
+    """Ingest the project's demo corpus (corpus/pages) into ``dest`` and index it (BM25 only)."""
+    from index import build_index
+    from ingest import run_ingest
+
+    run_ingest(None, dest)
+    build_index(dest, encoder="none", cache_dir=dest / "cache")
+    return dest

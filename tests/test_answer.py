@@ -179,3 +179,71 @@ def test_answer_on_a_dense_index(tmp_path_factory):
     assert off["item"] is None
     assert 2 <= len(off["alternatives"]) <= 5
     assert all(a["kind"] in ("service_item", "bundle") for a in off["alternatives"])
+
+
+def test_abbreviation_finds_the_item(idx):
+    # 社保卡 abbreviates 社会保障卡: BM25 cannot match it, the title channel does
+    r = answer(idx, "社保卡怎么申领")
+    assert r["item"]["doc_id"] == "item-social-security-card"
+    assert all(m["citations"] for m in r["materials"])
+
+
+def test_later_stage_only_when_asked(idx):
+    assert answer(idx, "个体工商户登记要什么材料")["item"]["doc_id"] == "item-individual-business-registration"
+    assert answer(idx, "个体工商户变更要什么材料")["item"]["doc_id"] == "item-individual-business-change"
+    # the only matching title is a later stage (换发) the question does not ask for: no guess
+    r = answer(idx, "办港澳通行证要带什么")
+    assert r["item"] is None and "后续环节" in r["reason"]
+    assert r["alternatives"][0]["doc_id"] == "item-hk-macau-permit-renewal"
+    assert answer(idx, "港澳通行证换发要带什么")["item"]["doc_id"] == "item-hk-macau-permit-renewal"
+
+
+def test_lifecycle_and_abbreviation_rules():
+    from service.answer import lifecycle_mismatch
+
+    assert lifecycle_mismatch("食品经营许可", "食品经营许可（注销）")
+    assert not lifecycle_mismatch("食品经营许可注销", "食品经营许可（注销）")
+    assert not lifecycle_mismatch("食品经营许可", "食品经营许可（新办）")
+    assert coverage(["社保卡"], "社会保障卡申领") == pytest.approx(0.8)
+    assert coverage(["医保"], "医疗保险参保登记") == pytest.approx(0.8)
+    assert coverage(["社保卡"], "社会福利院保安卡车") == 0.0  # too far apart to be an abbreviation
+
+
+# -- the demo corpus (corpus/pages → govsearch ingest → govsearch index --encoder none)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    from index import SearchIndex
+    from service_helpers import make_demo_build
+
+    return SearchIndex.load(make_demo_build(tmp_path_factory.mktemp("demo") / "demo"))
+
+
+def test_demo_restaurant_question_returns_the_bundle_with_all_materials(demo):
+    r = answer(demo, "开餐馆需要什么材料")
+    assert r["item"]["doc_id"] == "bundle-open-restaurant"
+    bundle = demo.doc("bundle-open-restaurant")
+    members = bundle.fields["members"]
+    assert len(members) >= 3 and [m["doc_id"] for m in r["members"]] == members
+    keys = [material_key(m["name"])[0] for m in r["materials"]]
+    assert len(keys) == len(set(keys))
+    for src in members + [bundle.doc_id]:
+        for raw in demo.doc(src).materials:
+            owners = [m for m in r["materials"] if raw.name in m["names"]]
+            assert len(owners) == 1 and src in owners[0]["sources"], (src, raw.name)
+    for m in r["materials"]:
+        assert_cited(demo, m)
+    assert r["phone"] and r["field_citations"]["phone"]["doc_id"] == bundle.doc_id
+    assert r["time_limit"] and "time_limit" in r["field_citations"]
+
+
+def test_demo_item_choice(demo):
+    assert answer(demo, "食品经营许可需要什么材料")["item"]["doc_id"] == "item-food-business-license-new"
+    assert answer(demo, "食品经营许可注销要什么材料")["item"]["doc_id"] == "item-food-business-license-cancel"
+    assert answer(demo, "社保卡怎么申请")["item"]["doc_id"] == "item-social-security-card-application"
+    assert answer(demo, "结婚登记要带什么")["item"]["doc_id"] == "item-marriage-registration"
+    assert answer(demo, "火星移民签证怎么办")["item"] is None
+    # only a later stage of the matter is in the corpus: offered, not asserted
+    r = answer(demo, "营业执照怎么办")
+    assert r["item"] is None and r["alternatives"]

@@ -211,3 +211,19 @@ def test_missing_index_still_starts_and_says_what_to_run(no_index):
         assert "govsearch ingest" in d and "govsearch index" in d
     assert no_index.get("/").status_code == 200
     assert no_index.get("/docs").status_code == 200
+
+
+# -- the demo corpus, served
+
+
+def test_demo_build_served(tmp_path_factory):
+    from service_helpers import make_demo_build
+
+    build = make_demo_build(tmp_path_factory.mktemp("demo_api") / "demo")
+    with live_server(Settings(build=str(build))) as base:
+        a = httpx.get(base + "/answer", params={"q": "开餐馆需要什么材料"}, timeout=30).json()
+        assert a["item"]["doc_id"] == "bundle-open-restaurant"
+        assert len(a["materials"]) >= 10 and all(m["citations"] for m in a["materials"])
+        s = httpx.get(base + "/search", params={"q": "食品经营许可", "kind": "service_item"}, timeout=30).json()
+        assert s["hits"][0]["doc_id"].startswith("item-food-business-license")
+        assert httpx.get(base + "/items/item-food-business-license-new", timeout=30).json()["materials"]

@@ -108,6 +108,27 @@ ITEMS = [
     ),
 ]
 
+# Later stages of a matter: chosen only when the question names the stage (service.answer).
+ITEMS += [
+    dict(
+        doc_id="item-individual-business-change", title="个体工商户变更登记", department=SAMR, region="示例市",
+        fields=dict(
+            materials=[m("个体工商户变更登记申请书"), m("营业执照正副本", original_or_copy="原件")],
+            time_limit_legal="3个工作日", time_limit_promised="即办", fee="不收费",
+            location="示例市政务服务中心二楼市场监管窗口（示例大道88号）", phone="0000-12345602",
+        ),
+    ),
+    dict(
+        doc_id="item-hk-macau-permit-renewal", title="往来港澳通行证换发", department="示例市公安局出入境管理支队",
+        region="示例市",
+        fields=dict(
+            materials=[m("居民身份证"), m("原往来港澳通行证")],
+            time_limit_legal="15个工作日", time_limit_promised="7个工作日", fee="60元/证",
+            location="示例市出入境接待大厅", phone="0000-12345605",
+        ),
+    ),
+]
+
 BUNDLE = dict(
     doc_id="bundle-open-restaurant", title="开办餐馆“一件事”", department="示例市政务服务数据管理局",
     region="示例市",
