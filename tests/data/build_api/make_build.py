@@ -119,6 +119,10 @@ ITEMS += [
         ),
     ),
     dict(
+        doc_id="item-food-license-lookup", title="食品经营许可查询", department=SAMR, region="示例市",
+        fields=dict(summary="查询食品经营许可证的发证信息。", phone="0000-12345601"),
+    ),
+    dict(
         doc_id="item-hk-macau-permit-renewal", title="往来港澳通行证换发", department="示例市公安局出入境管理支队",
         region="示例市",
         fields=dict(
