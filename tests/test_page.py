@@ -82,6 +82,8 @@ def test_search_then_materials_checklist(page, base):
     href = first.locator("a.cite-link").get_attribute("href")
     assert href == "/docs/item-food-business-license"
     assert "示例市市场监督管理局" in first.inner_text()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    (SHOTS / "search.png").write_bytes(page.screenshot(full_page=True))
 
     page.fill("#q", "开餐馆需要什么材料")
     page.click("#tab-answer")  # switching the view runs the query there
