@@ -76,3 +76,16 @@ def test_rjieba_matches_jieba_with_added_words(mode):
 def test_bad_mode_rejected():
     with pytest.raises(ValueError):
         Tokenizer(mode="fancy")
+
+
+def test_han_bigrams_feed_bm25_without_touching_highlight_tokens():
+    from index import bm25_tokens
+    from index.tokenize import BIGRAM_MARK, Tokenizer, han_bigrams
+
+    assert han_bigrams("出省植物检疫") == [BIGRAM_MARK + b for b in ("出省", "省植", "植物", "物检", "检疫")]
+    assert han_bigrams("ABC 1") == []
+    tok = Tokenizer()
+    words = tok("出省植物检疫证书")
+    both = bm25_tokens(tok, "出省植物检疫证书")
+    assert both[: len(words)] == words and BIGRAM_MARK + "外省"[0:0] + "检疫" in both
+    assert not any(t.startswith(BIGRAM_MARK) for t in tok("出省植物检疫证书"))
