@@ -516,7 +516,7 @@ class SearchIndex:
         tokens = self.tokenizer(q)
         hits = []
         for d in order:
-            row = self._best_row(d, doc_best, doc_scores, w)
+            row = self._shows_match(self._best_row(d, doc_best, doc_scores, w), tokens)
             hits.append(self._hit(row, fused[d], {ch: doc_scores[ch].get(d) for ch in CHANNELS if ch in doc_scores},
                                   {ch: doc_ranks[ch].get(d) for ch in CHANNELS if ch in doc_ranks}, tokens))
         return hits
@@ -534,6 +534,23 @@ class SearchIndex:
             if val > best_val:
                 best_ch, best_val = ch, val
         return doc_best[best_ch][doc_id]
+
+    def _shows_match(self, row: int, tokens: list[str]) -> int:
+        """The row to cite for a document: ``row`` when its own text holds a query word; else
+        the document's chunk holding the most query words. Every chunk is indexed with the
+        title in front, so a short chunk (a phone number) can win on the title alone; its text
+        would then show nothing the user searched for."""
+        words = [normalize_for_match(t) for t in tokens if len(t) > 1] or [normalize_for_match(t) for t in tokens]
+
+        def hits(r: int) -> int:
+            text = normalize_for_match(self._chunks[r].text)
+            return sum(1 for t in words if t and t in text)
+
+        if not words or hits(row):
+            return row
+        rows = self._doc_chunks.get(self._chunks[row].doc_id, [])
+        best = max(rows, key=lambda r: (hits(r), -r), default=row)
+        return best if hits(best) else row
 
     # -- hits and snippets
 

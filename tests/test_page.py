@@ -72,7 +72,7 @@ def colours(png: bytes) -> int:
 
 def test_search_then_materials_checklist(page, base):
     assert "政务服务智能检索（示例）" in page.inner_text(".site-name")
-    page.fill("#q", "食品经营许可")
+    page.fill("#q", "食品经营许可 新办")
     page.click("#go")
     page.wait_for_selector("#results .result")
     first = page.locator("#results .result").first
