@@ -18,6 +18,7 @@ from govsearch.records import Document
 from index.tokenize import Tokenizer
 from ingest.chunk import check_tiling, chunk
 from ingest.clean import clean
+from ingest.structure import SECTION_HEADER
 
 SETTINGS = settings(max_examples=int(__import__("os").environ.get("PROP_EXAMPLES", 150)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -115,6 +116,9 @@ def _body_len(chunk_text: str) -> int:
     lines = chunk_text.split("\n")
     while len(lines) > 1 and len(lines[0]) <= 30:
         lines.pop(0)
+    # a section header with no body at the very end is glued to the chunk before it
+    while len(lines) > 1 and SECTION_HEADER.fullmatch(lines[-1]):
+        lines.pop()
     return len("\n".join(lines))
 
 
