@@ -114,4 +114,60 @@ class HealthResponse(BaseModel):
     chunks: int | None = None
     encoder: str | None = None
     built_at: str | None = None
+    loaded_at: str | None = Field(None, description="when this index was loaded (ISO 8601, UTC)")
+    corpus_version: int | None = Field(None, description="the build's corpus version (from ingest's report.json)")
+    corpus_hash: str | None = Field(None, description="sha1 of the build's docs.jsonl + chunks.jsonl")
+    detail: str | None = None
+
+
+class ReloadAttempt(BaseModel):
+    at: str = Field(description="when the reload finished (ISO 8601, UTC)")
+    build: str
+    ok: bool
+    took_ms: float
+    error: str | None = None
+
+
+class IndexRef(BaseModel):
+    index: str | None = None
+    build: str
+    loaded_at: str | None = None
+    corpus_version: int | None = None
+    corpus_hash: str | None = None
+
+
+class ReloadResponse(BaseModel):
+    status: str = Field(description="reloaded")
+    index: str
+    build: str
+    documents: int
+    chunks: int
+    encoder: str
+    built_at: str | None = None
+    loaded_at: str
+    corpus_version: int | None = None
+    corpus_hash: str
+    took_ms: float = Field(description="time to load (and warm up) the new index; the old one served meanwhile")
+    reload_count: int
+    previous: IndexRef | None = Field(None, description="the index served before the swap (null if none was)")
+
+
+class AdminStatus(BaseModel):
+    status: str = Field(description="ok, or unavailable when no index is loaded")
+    index: str | None = None
+    build: str = Field(description="the build folder being served (or that failed to load at startup)")
+    configured_build: str = Field(description="GOVSEARCH_BUILD; reloads may target it or a folder beside it")
+    allowed_root: str = Field(description="the folder whose direct subfolders `POST /admin/reload?build=` accepts")
+    documents: int | None = None
+    chunks: int | None = None
+    encoder: str | None = None
+    built_at: str | None = None
+    loaded_at: str | None = None
+    corpus_version: int | None = None
+    corpus_hash: str | None = None
+    reload_count: int = Field(description="successful reloads since the service started")
+    reload_failures: int = Field(description="failed reloads since the service started")
+    reloading: bool = Field(description="a reload is running right now")
+    last_reload: ReloadAttempt | None = None
+    last_reload_error: str | None = Field(None, description="why the latest reload failed; null once one succeeds")
     detail: str | None = None
