@@ -46,7 +46,6 @@ def write_build(dest: Path, extra: bool, version: int) -> Path:
     ``version`` as its corpus version (as ingest writes it), then indexed (BM25 only)."""
     from index import build_index
     from index.store import corpus_hash
-    from ingest.chunk import chunk
 
     dest.mkdir(parents=True, exist_ok=True)
     for name in ("docs.jsonl", "chunks.jsonl"):
