@@ -27,7 +27,7 @@ from index import bm25 as bm25_mod
 from index import fusion as fusion_mod
 from index import store
 from index.tokenize import (Tokenizer, build_dictionary, dictionary_hash, han_bigrams, load_dictionary, normalize,
-                            save_dictionary)
+                            save_dictionary, shared_tokenizer)
 
 __all__ = ["build_index", "SearchIndex", "passage_text", "FACETS", "MODES", "FUSIONS"]
 
@@ -275,8 +275,8 @@ class SearchIndex:
         if dictionary_hash(words) != manifest["dictionary_hash"]:
             raise IndexCorrupt(f"{folder / store.DICTIONARY} does not match the manifest")
         tok_conf = manifest.get("tokenizer", {})
-        tokenizer = Tokenizer(words, mode=tok_conf.get("mode", TOKENIZER_MODE),
-                              backend=tok_conf.get("backend", "rjieba"))
+        tokenizer = shared_tokenizer(words, tok_conf.get("mode", TOKENIZER_MODE), tok_conf.get("backend", "rjieba"),
+                                     manifest["dictionary_hash"])
         docs, chunks = store.read_build(build_dir)
         if len(docs) != manifest["documents"] or len(chunks) != manifest["chunks"]:
             raise IndexCorrupt(f"manifest counts ({manifest['documents']} docs, {manifest['chunks']} chunks) do "

@@ -179,3 +179,24 @@ def han_bigrams(text: str) -> list[str]:
         out.extend(BIGRAM_MARK + run[i : i + 2] for i in range(len(run) - 1))
     return out
 
+
+
+_SHARED: dict[tuple[str, str, str], Tokenizer] = {}
+
+
+def shared_tokenizer(words: list[str], mode: str, backend: str, words_hash: str | None = None) -> Tokenizer:
+    """A process-wide Tokenizer per (dictionary, mode, backend).
+
+    Building the segmenter with a 20k-word dictionary takes ~90 ms inside one native call
+    that holds the GIL; reloading an index with the same dictionary (the service's atomic
+    reload) reuses it instead of pausing every request meanwhile. Tokenizers are read-only
+    once built, so sharing one between indexes is safe. Keeps the two most recent.
+    """
+    key = (words_hash or dictionary_hash(words), mode, backend)
+    tok = _SHARED.get(key)
+    if tok is None:
+        tok = Tokenizer(words, mode=mode, backend=backend)
+        while len(_SHARED) >= 2:
+            _SHARED.pop(next(iter(_SHARED)))
+        _SHARED[key] = tok
+    return tok

@@ -89,3 +89,16 @@ def test_han_bigrams_feed_bm25_without_touching_highlight_tokens():
     both = bm25_tokens(tok, "出省植物检疫证书")
     assert both[: len(words)] == words and BIGRAM_MARK + "检疫" in both
     assert not any(t.startswith(BIGRAM_MARK) for t in tok("出省植物检疫证书"))
+
+
+def test_reloading_an_index_reuses_its_tokenizer(tmp_path):
+    import shutil
+
+    from conftest import TEST_DATA
+    from index import SearchIndex, build_index
+
+    build = tmp_path / "b"
+    shutil.copytree(TEST_DATA / "build_small", build)
+    build_index(build, encoder="none", progress=False)
+    a, b = SearchIndex.load(build), SearchIndex.load(build)
+    assert a is not b and a.tokenizer is b.tokenizer
