@@ -124,12 +124,11 @@ def cmd_answer(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    import uvicorn
-
     from service.app import create_app
+    from service.server import serve
 
     settings = get_settings(build=args.build)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, workers=1)
+    serve(create_app(settings), host=args.host, port=args.port)
     return OK
 
 
