@@ -222,7 +222,7 @@ def test_govcn_fixture():
     assert (d2.doc_number, d2.date) == ("测办发〔2021〕12号", "2021-03-09")
     whys = sorted(p.why for p in r.problems)
     assert len(whys) == 3
-    assert any("invalid JSON" in w for w in whys) and any("cannot be read" in w for w in whys)
+    assert any("malformed JSON" in w for w in whys) and any("cannot be read" in w for w in whys)
     assert any("not listed" in w for w in whys)
 
 

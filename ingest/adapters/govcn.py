@@ -8,11 +8,10 @@ table feeds the metadata. doc_id = the index ``id``; kind ``policy``; region 全
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from govsearch.records import Document
-from ingest.adapters import Problem, SourceResult, read_text
+from ingest.adapters import Problem, SourceResult, iter_jsonl
 from ingest.adapters.html_page import EmptyPage, find_doc_number, iso_date, parse_page, strip_leading_title
 
 SOURCE = "govcn"
@@ -22,22 +21,8 @@ def load(root: Path) -> SourceResult:
     base = Path(root) / "policies" / "govcn"
     index = base / "index.jsonl"
     result = SourceResult()
-    text, why = read_text(index)
-    if text is None:
-        result.problems.append(Problem(str(index), why or "cannot read"))
-        result.records = 1
-        return result
     listed: set[str] = set()
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        result.records += 1
-        where = f"{index}:{lineno}"
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as e:
-            result.problems.append(Problem(where, f"invalid JSON: {e.msg}"))
-            continue
+    for where, rec in iter_jsonl(index, Path(root), result):
         doc_id, file = rec.get("id"), rec.get("file")
         if not doc_id or not file:
             result.problems.append(Problem(where, "record without id or file"))
@@ -47,7 +32,7 @@ def load(root: Path) -> SourceResult:
         try:
             raw = page_path.read_bytes()
         except OSError as e:
-            result.problems.append(Problem(str(page_path), f"page listed at line {lineno} cannot be read: {e.strerror or e}"))
+            result.problems.append(Problem(str(page_path), f"page listed at {where} cannot be read: {e.strerror or e}"))
             continue
         try:
             page = parse_page(raw, page_path)
