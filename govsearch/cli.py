@@ -72,7 +72,11 @@ def cmd_index(args) -> int:
         print(
             f"indexed {manifest['chunks']} chunks of {manifest['documents']} documents "
             f"(encoder {manifest['encoder']}) → {Path(args.build) / 'index'}"
+            + (" [unchanged: reused]" if manifest.get("reused") else "")
         )
+        if manifest.get("encoder") != "none" and not manifest.get("reused"):
+            print(f"  passages encoded {manifest.get('encoded', 0)}, from cache {manifest.get('cached', 0)}; "
+                  f"corpus version {manifest.get('corpus_version')}")
         for step, secs in manifest.get("timings", {}).items():
             print(f"  {step:<10} {secs:8.2f} s")
     return OK
