@@ -69,3 +69,20 @@ def make_demo_build(dest: Path) -> Path:
     run_ingest(None, dest)
     build_index(dest, encoder="none", cache_dir=dest / "cache")
     return dest
+
+
+@contextmanager
+def loopback_site(handler_class):
+    """A ThreadingHTTPServer on 127.0.0.1 (a free port) serving ``handler_class`` in a thread;
+    yields its base URL and shuts it down afterwards."""
+    from http.server import ThreadingHTTPServer
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_class)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -13,10 +13,11 @@ import json
 import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
+from service_helpers import loopback_site
 
 from ingest.crawl import (
     USER_AGENT,
@@ -138,14 +139,9 @@ def _handler(site: Site):
 @pytest.fixture
 def site():
     state = Site()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    server.daemon_threads = True
-    state.base = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    with loopback_site(_handler(state)) as base:
+        state.base = base
+        yield state
 
 
 def urls_file(tmp_path: Path, base: str, paths: list[str]) -> Path:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
+from service_helpers import loopback_site
 
 from govsearch.cli import main
 from govsearch.errors import DocumentNotFound
@@ -143,14 +143,9 @@ def site(tmp_path):
     state.write("/robots.txt", "User-agent: *\nDisallow: /private/\n")
     for path, html in PAGES.items():
         state.write(path, html)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    server.daemon_threads = True
-    state.base = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    with loopback_site(_handler(state)) as base:
+        state.base = base
+        yield state
 
 
 def tiny_st_model(path: Path, texts: list[str]) -> str:
