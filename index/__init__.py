@@ -540,10 +540,12 @@ class SearchIndex:
         the document's chunk holding the most query words. Every chunk is indexed with the
         title in front, so a short chunk (a phone number) can win on the title alone; its text
         would then show nothing the user searched for."""
-        words = [normalize_for_match(t) for t in tokens if len(t) > 1] or [normalize_for_match(t) for t in tokens]
+        # tokens come from the normalised query and chunk text is clean (NFKC, simplified) already:
+        # lowercasing is all that is left to match them (as make_snippet does)
+        words = [t for t in tokens if len(t) > 1] or list(tokens)
 
         def hits(r: int) -> int:
-            text = normalize_for_match(self._chunks[r].text)
+            text = self._chunks[r].text.lower()
             return sum(1 for t in words if t and t in text)
 
         if not words or hits(row):
