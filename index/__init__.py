@@ -41,7 +41,6 @@ BM25_PARAMS = {"k1": 1.2, "b": 0.75, "method": "lucene", "title_repeat": 2, "big
 TOKENIZER_MODE = "search"
 PASSAGE_FORMAT = 2  # 2: fact-only sections are not encoded
 SNIPPET_CHARS = 160
-NUMPY_DENSE_MAX = 200_000  # vectors up to which one query is scored with numpy (see _dense_top)
 
 
 def passage_text(c: Chunk) -> str:
@@ -430,10 +429,7 @@ class SearchIndex:
         return [int(r) for r in cand[np.lexsort((cand, -scores[cand]))]]
 
     def _dense_top(self, qv: np.ndarray, n: int, mask: np.ndarray | None) -> tuple[list[int], dict[int, float]]:
-        # One query against the in-memory matrix: numpy's BLAS matvec (0.5 ms at 28k×384 here)
-        # beats faiss's flat search for a single query (1.6 ms: it skips BLAS below 20 queries).
-        # faiss serves the large indexes, where a graph index (HNSW) would replace the flat one.
-        if mask is None and self._faiss_index is not None and len(self._chunks) > NUMPY_DENSE_MAX:
+        if mask is None and self._faiss_index is not None:
             d, i = self._faiss_index.search(qv[None, :].astype(np.float32), min(n, len(self._chunks)))
             rows = [int(r) for r in i[0] if r >= 0]
             return rows, {r: float(s) for r, s in zip(rows, d[0])}

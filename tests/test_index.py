@@ -260,14 +260,3 @@ def test_failed_build_keeps_previous_index(tmp_path, monkeypatch):
     assert (b / "index" / "manifest.json").read_text() == before
     assert not list(b.glob(".index*"))
     SearchIndex.load(b)
-
-
-def test_numpy_and_faiss_dense_paths_rank_alike(dense_build, monkeypatch):
-    import index
-
-    idx = SearchIndex.load(dense_build[0])
-    queries = ["护照 材料", "药师 变更 注册", "小微企业 补贴"]
-    via_numpy = [[(h.doc_id, round(h.scores["dense"], 5)) for h in idx.search(q, k=5, mode="dense")] for q in queries]
-    monkeypatch.setattr(index, "NUMPY_DENSE_MAX", 0)  # every index counts as large: faiss searches
-    via_faiss = [[(h.doc_id, round(h.scores["dense"], 5)) for h in idx.search(q, k=5, mode="dense")] for q in queries]
-    assert via_numpy == via_faiss and all(via_numpy)
