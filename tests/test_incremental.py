@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 from service_helpers import loopback_site
+from test_encoders import make_tiny_st_model
 
 from govsearch.cli import main
 from govsearch.errors import DocumentNotFound
@@ -148,32 +148,6 @@ def site(tmp_path):
         yield state
 
 
-def tiny_st_model(path: Path, texts: list[str]) -> str:
-    """A character-level StaticEmbedding model built offline (no hub), as in tests/test_encoders.py."""
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    torch = pytest.importorskip("torch")
-    pytest.importorskip("sentence_transformers")
-    from sentence_transformers import SentenceTransformer
-    try:
-        from sentence_transformers.sentence_transformer.modules import StaticEmbedding
-    except ImportError:  # sentence-transformers < 6
-        from sentence_transformers.models import StaticEmbedding
-    from tokenizers import Tokenizer
-    from tokenizers.models import WordLevel
-    from tokenizers.normalizers import BertNormalizer
-    from tokenizers.pre_tokenizers import BertPreTokenizer
-
-    chars = sorted({ch for t in texts for ch in t if not ch.isspace()})
-    vocab = {"[UNK]": 0, "[PAD]": 1, **{ch: i + 2 for i, ch in enumerate(chars)}}
-    tk = Tokenizer(WordLevel(vocab, unk_token="[UNK]"))
-    tk.normalizer = BertNormalizer(handle_chinese_chars=True, lowercase=True)
-    tk.pre_tokenizer = BertPreTokenizer()
-    torch.manual_seed(0)
-    model = SentenceTransformer(modules=[StaticEmbedding(tk, embedding_dim=64)], device="cpu")
-    model.save(str(path))
-    return str(path)
-
-
 # --------------------------------------------------------------------------- helpers
 
 def lines_by_doc(path: Path) -> dict[str, list[str]]:
@@ -211,7 +185,7 @@ def test_crawl_ingest_index_then_incremental_update(site, tmp_path, capsys):
     old_dense = dense_texts(build)
 
     vocab = [html for html in [*PAGES.values(), NEW_PAGE[1], CHANGED_HTML]]
-    encoder = "st:" + tiny_st_model(tmp_path / "tiny", vocab)
+    encoder = "st:" + str(make_tiny_st_model(tmp_path / "tiny", vocab, dim=64))
     m1 = build_index(build, encoder=encoder, cache_dir=cache, progress=False)
     assert m1["encoded"] == len(old_dense) and m1["cached"] == 0  # a fresh cache: every text encoded once
     assert m1["corpus_version"] == report1["corpus_version"]
