@@ -311,6 +311,10 @@ class SearchIndex:
 
     # -- documents
 
+    def documents(self) -> list[Document]:
+        """Every document of the index (already in memory), in build order."""
+        return list(self._docs.values())
+
     def canonical(self, doc_id: str) -> str:
         """The id a document is indexed under: ingestion keeps one copy of exact duplicates
         and lists the others in ``fields["duplicate_ids"]``; those ids resolve to the copy kept."""

@@ -60,12 +60,10 @@ Where the merged sources disagree on an attribute, the distinct values are joine
 """
 from __future__ import annotations
 
-import json
 import math
 import re
 import unicodedata
 import weakref
-from pathlib import Path
 from typing import Any
 
 from govsearch.errors import BadQuery, DocumentNotFound
@@ -430,27 +428,13 @@ _TITLE_TABLES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _item_titles(index) -> list[tuple[str, str]]:
-    """(doc_id, squashed title) of every service item and bundle, read once per index.
-
-    Uses ``index.documents()`` when the index offers it, else the build folder's docs.jsonl
-    (the records' documented file format); [] when neither is available."""
+    """(doc_id, squashed title) of every service item and bundle, computed once per index from
+    the documents it holds in memory."""
     try:
         return _TITLE_TABLES[index]
     except (KeyError, TypeError):
         pass
-    table: list[tuple[str, str]] = []
-    if callable(getattr(index, "documents", None)):
-        table = [(d.doc_id, _squash(d.title)) for d in index.documents() if d.kind in ITEM_KINDS]
-    else:
-        path = Path(getattr(index, "build_dir", "")) / "docs.jsonl"
-        if path.is_file():
-            with open(path, encoding="utf-8") as f:
-                for line in f:
-                    if '"service_item"' not in line and '"bundle"' not in line:
-                        continue
-                    d = json.loads(line)
-                    if d.get("kind") in ITEM_KINDS:
-                        table.append((d["doc_id"], _squash(d.get("title") or "")))
+    table = [(d.doc_id, _squash(d.title)) for d in index.documents() if d.kind in ITEM_KINDS]
     try:
         _TITLE_TABLES[index] = table
     except TypeError:
