@@ -5,9 +5,9 @@ data folder, the ``demo`` source for the project's own corpus when ``data_dir`` 
 and accounts for every input record: for each source
 ``records == documents + skipped + duplicates``, where ``skipped`` are records an
 adapter could not use (each one a problem with ``path:line`` and a reason) and
-``duplicates`` the records dropped as exact duplicates (same kind and same normalised
-text as an earlier document of the same source; the kept one lists them in
-``fields["duplicate_ids"]``) or as repeated document ids.
+``duplicates`` the records dropped as duplicates (same kind and the same text, ignoring
+whitespace, punctuation and a leading greeting, as an earlier document of the same source;
+the kept one lists them in ``fields["duplicate_ids"]``) or as repeated document ids.
 Documents with the same text in *different* sources are kept (their ids are judged
 separately) and only reported. Nothing is printed; files are written atomically.
 
@@ -145,8 +145,16 @@ class Previous:
         return chunks
 
 
+_GREETING = re.compile(r"^\s*(?:您好|你好)[，,！!。：:、\s]*")
+_NOT_WORD = re.compile(r"[\W_]+")  # whitespace and punctuation
+
+
 def _text_key(doc: Document) -> str:
-    norm = re.sub(r"\s+", "", doc.text)
+    """Duplicate key: the kind and the text without whitespace, punctuation and a leading
+    greeting (您好，). Official answers are republished with and without the greeting, or
+    with different punctuation; for a reader they are the same answer."""
+    text = doc.text
+    norm = _NOT_WORD.sub("", _GREETING.sub("", text)) or re.sub(r"\s+", "", text)
     return hashlib.sha1(f"{doc.kind}\x00{norm}".encode()).hexdigest()
 
 

@@ -236,3 +236,19 @@ def test_run_ingest_writes_files_atomically(tmp_path):
     for s in report["sources"].values():
         assert set(s) >= {"documents", "skipped", "duplicates", "records", "problems"}
         assert s["records"] == s["documents"] + s["skipped"] + s["duplicates"]
+
+
+def test_duplicate_key_ignores_greeting_punctuation_and_spacing():
+    from ingest.pipeline import _text_key
+
+    def doc(text, kind="qa", doc_id="x"):
+        return Document(doc_id=doc_id, source="beijing_qa", kind=kind, title="t", text=text)
+
+    base = _text_key(doc("进京证提交申请后，审核期间不可修改、取消。"))
+    assert _text_key(doc("您好，进京证提交申请后，审核期间不可修改、取消。")) == base
+    assert _text_key(doc("你好！进京证提交申请后 审核期间不可修改取消")) == base
+    # a different answer, or the same text as another kind of document, is not a duplicate
+    assert _text_key(doc("不可以。进京证提交申请后，审核期间不可修改、取消。")) != base
+    assert _text_key(doc("进京证提交申请后，审核期间不可修改、取消。", kind="policy")) != base
+    # texts of punctuation only do not all collapse into one key
+    assert _text_key(doc("……")) != _text_key(doc("——"))
