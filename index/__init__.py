@@ -295,16 +295,11 @@ class SearchIndex:
         self.vectors = vectors
         self.encoder = encoder
         self._faiss_index = faiss_index
-        # sentence windows (see WINDOWS): vectors, their chunk rows, and each chunk's window ids
+        # sentence windows (see WINDOWS): their vectors and the chunk row of each
         self._win_vectors = self._win_rows = self._win_faiss = None
-        self._chunk_windows: dict[int, np.ndarray] = {}
         self.window_blend = float((manifest.get("windows") or {}).get("blend", WINDOWS["blend"]))
         if windows is not None and len(windows[1]):
             self._win_vectors, self._win_rows = windows
-            order = np.argsort(self._win_rows, kind="stable")
-            bounds = np.flatnonzero(np.diff(self._win_rows[order])) + 1
-            for ids in np.split(order, bounds):
-                self._chunk_windows[int(self._win_rows[ids[0]])] = ids
             if faiss_index is not None:
                 self._win_faiss = _faiss().IndexFlatIP(self._win_vectors.shape[1])
                 self._win_faiss.add(self._win_vectors)
@@ -521,42 +516,45 @@ class SearchIndex:
             cand = cand[part]
         return [int(r) for r in cand[np.lexsort((cand, -scores[cand]))]]
 
+    def _dense_array(self, qv: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Dense scores of chunk ``rows`` (all chunks when None), in that order: the cosine, blended
+        with the best sentence window's where the chunk has windows (see WINDOWS)."""
+        if rows is not None:
+            rows, back = np.unique(rows, return_inverse=True)  # sorted, so windows map by searchsorted
+        scores = (self.vectors if rows is None else self.vectors[rows]) @ qv
+        if self._win_rows is not None:
+            if rows is None:
+                wins, pos = slice(None), self._win_rows
+            else:
+                at = np.minimum(np.searchsorted(rows, self._win_rows), len(rows) - 1)
+                wins = np.flatnonzero(rows[at] == self._win_rows)
+                pos = at[wins]
+            best = np.full(len(scores), -np.inf, dtype=np.float32)
+            np.maximum.at(best, pos, self._win_vectors[wins] @ qv)
+            b = self.window_blend
+            scores = np.where(np.isfinite(best), b * scores + (1 - b) * best, scores)
+        return scores if rows is None else scores[back]
+
     def _dense_scores(self, qv: np.ndarray, rows) -> dict[int, float]:
-        """Dense score of chunk rows: the cosine, blended with the best sentence window's where the
-        chunk has windows (see WINDOWS)."""
+        """``{row: dense score}`` for chunk rows (see :meth:`_dense_array`)."""
         rows = np.asarray(list(rows), dtype=np.int64)
         if not len(rows):
             return {}
-        scores = self.vectors[rows] @ qv
-        if self._chunk_windows:
-            has = [k for k, r in enumerate(rows) if int(r) in self._chunk_windows]
-            if has:
-                ids = [self._chunk_windows[int(rows[k])] for k in has]
-                starts = np.cumsum([0] + [len(x) for x in ids[:-1]])
-                best = np.maximum.reduceat(self._win_vectors[np.concatenate(ids)] @ qv, starts)
-                b = self.window_blend
-                scores[has] = b * scores[has] + (1 - b) * best
-        return {int(r): float(v) for r, v in zip(rows, scores)}
+        return {int(r): float(v) for r, v in zip(rows, self._dense_array(qv, rows))}
 
     def _dense_top(self, qv: np.ndarray, n: int, mask: np.ndarray | None) -> tuple[list[int], dict[int, float]]:
         qv = np.ascontiguousarray(qv, dtype=np.float32)
         if mask is None and self._faiss_index is not None:
             d, i = self._faiss_index.search(qv[None, :], min(n, len(self._chunks)))
             rows = [int(r) for r in i[0] if r >= 0]
-            if not self._chunk_windows:
+            if self._win_faiss is None:
                 return rows, {r: float(s) for r, s in zip(rows, d[0])}
             # candidates: the best chunks and the chunks of the best windows, then scored exactly
             _, wi = self._win_faiss.search(qv[None, :], min(n, self._win_faiss.ntotal))
-            rows = list(dict.fromkeys(rows + [int(self._win_rows[w]) for w in wi[0] if w >= 0]))
-            sc = self._dense_scores(qv, rows)
+            sc = self._dense_scores(qv, set(rows) | {int(self._win_rows[w]) for w in wi[0] if w >= 0})
             rows = sorted(sc, key=lambda r: (-sc[r], r))[:n]
             return rows, {r: sc[r] for r in rows}
-        scores = self.vectors @ qv
-        if self._chunk_windows:
-            best = np.full(len(scores), -np.inf, dtype=np.float32)
-            np.maximum.at(best, self._win_rows, self._win_vectors @ qv)
-            b = self.window_blend
-            scores = np.where(np.isfinite(best), b * scores + (1 - b) * best, scores)
+        scores = self._dense_array(qv)
         rows = self._top(scores, n, positive=False, mask=mask)
         return rows, {r: float(scores[r]) for r in rows}
 
