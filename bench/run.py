@@ -155,7 +155,7 @@ def sample_encode_seconds(build: Path, encoder: str, n: int) -> float:
     from index.encoders import get_encoder
     from index.store import read_build
 
-    from govsearch.settings import get_settings
+    from core.settings import get_settings
 
     _, chunks = read_build(build)
     worthy = [c for c in chunks if getattr(index, "dense_worthy", lambda c: True)(c)]
@@ -524,7 +524,7 @@ def prepare_base(build: Path, work: Path, quick: bool, encoder: str, cache: str)
     from index import build_index
     from index.store import read_manifest
 
-    from govsearch.errors import IndexCorrupt, IndexNotFound
+    from core.errors import IndexCorrupt, IndexNotFound
 
     if quick:
         n = sum(1 for line in open(build / "chunks.jsonl", encoding="utf-8") if line.strip())
@@ -543,7 +543,7 @@ def prepare_base(build: Path, work: Path, quick: bool, encoder: str, cache: str)
 
 
 def main(argv: list[str] | None = None) -> int:
-    from govsearch.settings import get_settings
+    from core.settings import get_settings
 
     s = get_settings()
     p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])

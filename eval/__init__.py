@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.metrics import METRICS, mean_metrics, query_metrics
-from govsearch.errors import BadQuery, GovsearchError
+from core.errors import BadQuery, GovsearchError
 
 ANSWER_KINDS = ("materials", "time", "phone", "location")
 ALL_MODES = ("bm25", "dense", "hybrid")

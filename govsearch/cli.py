@@ -10,8 +10,8 @@ import json
 import sys
 from pathlib import Path
 
-from govsearch.errors import GovsearchError
-from govsearch.settings import get_settings
+from core.errors import GovsearchError
+from core.settings import get_settings
 
 # Exit codes
 OK = 0

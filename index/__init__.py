@@ -7,7 +7,7 @@ Public API::
     hits = idx.search("办理营业执照需要什么材料", k=10, mode="hybrid", filters={"kind": "service_item"})
 
 ``search`` ranks documents (each shown by its best chunk); ``search_chunks`` ranks chunks.
-Every :class:`~govsearch.records.Hit` carries the fused score (higher is better) and the
+Every :class:`~core.records.Hit` carries the fused score (higher is better) and the
 per-channel scores and ranks.
 """
 from __future__ import annotations
@@ -20,9 +20,9 @@ from typing import Iterable
 
 import numpy as np
 
-from govsearch.errors import BadQuery, DocumentNotFound, IndexCorrupt, ManifestMismatch
-from govsearch.records import Chunk, Citation, Document, Hit
-from govsearch.settings import get_settings
+from core.errors import BadQuery, DocumentNotFound, IndexCorrupt, ManifestMismatch
+from core.records import Chunk, Citation, Document, Hit
+from core.settings import get_settings
 from index import bm25 as bm25_mod
 from index import fusion as fusion_mod
 from index import store

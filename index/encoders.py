@@ -17,7 +17,7 @@ import os
 
 import numpy as np
 
-from govsearch.errors import EncoderUnavailable
+from core.errors import EncoderUnavailable
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:

@@ -15,8 +15,8 @@ import shutil
 import uuid
 from pathlib import Path
 
-from govsearch.errors import BuildNotFound, IndexCorrupt, IndexNotFound
-from govsearch.records import Chunk, Document
+from core.errors import BuildNotFound, IndexCorrupt, IndexNotFound
+from core.records import Chunk, Document
 
 INDEX_VERSION = 1
 INDEX_DIR = "index"

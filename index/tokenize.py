@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
 
-from govsearch.records import Document
+from core.records import Document
 
 Tokenize = Callable[[str], list[str]]
 

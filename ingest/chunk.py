@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from govsearch.records import Chunk, Document
+from core.records import Chunk, Document
 from ingest.structure import SECTION_HEADER
 
 CN_NUM = "一二三四五六七八九十百千零〇两"

@@ -50,7 +50,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from govsearch.errors import GovsearchError
+from core.errors import GovsearchError
 from ingest.snapshot import (
     BadURL,
     PageRecord,

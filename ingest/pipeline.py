@@ -35,7 +35,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterable
 
-from govsearch.records import Chunk, Document
+from core.records import Chunk, Document
 from ingest.adapters import DEMO_SOURCES, SNAPSHOT_SOURCE, SOURCES, Problem, SourceResult, load_source
 from ingest.chunk import chunk
 from ingest.clean import clean_document
@@ -45,7 +45,7 @@ DEMO_CORPUS = REPO / "corpus"
 MAX_CHARS = 400
 CHANGE_IDS = 100  # ids listed per kind of change in report["changes"] (counts are exact)
 # the code whose output the chunks are: a change to any of these files re-chunks everything
-_CHUNKER_FILES = (REPO / "ingest" / "chunk.py", REPO / "ingest" / "structure.py", REPO / "govsearch" / "records.py")
+_CHUNKER_FILES = (REPO / "ingest" / "chunk.py", REPO / "ingest" / "structure.py", REPO / "core" / "records.py")
 
 
 def chunker_id(max_chars: int = MAX_CHARS) -> str:

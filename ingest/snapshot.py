@@ -58,7 +58,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from govsearch.errors import GovsearchError
+from core.errors import GovsearchError
 
 MANIFEST = "manifest.jsonl"
 PAGES = "pages"

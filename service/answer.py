@@ -66,8 +66,8 @@ import unicodedata
 import weakref
 from typing import Any
 
-from govsearch.errors import BadQuery, DocumentNotFound
-from govsearch.records import Chunk, Citation, Document, Hit
+from core.errors import BadQuery, DocumentNotFound
+from core.records import Chunk, Citation, Document, Hit
 
 ITEM_KINDS = ("service_item", "bundle")
 MATERIAL_SECTIONS = frozenset({"申请材料", "所需材料", "材料清单", "申报材料", "提交材料", "办理材料"})

@@ -49,9 +49,9 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 
-from govsearch.errors import (BadQuery, BuildNotFound, DocumentNotFound, EncoderUnavailable, GovsearchError,
+from core.errors import (BadQuery, BuildNotFound, DocumentNotFound, EncoderUnavailable, GovsearchError,
                               IndexCorrupt, IndexNotFound, ManifestMismatch)
-from govsearch.settings import Settings, get_settings
+from core.settings import Settings, get_settings
 from service.schemas import (AdminStatus, AnswerResponse, DocResponse, ErrorResponse, HealthResponse, IndexRef,
                              ItemResponse, ReloadAttempt, ReloadResponse, SearchResponse)
 

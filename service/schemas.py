@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from govsearch.records import Chunk, Citation, Document, Hit
+from core.records import Chunk, Citation, Document, Hit
 
 
 class ErrorResponse(BaseModel):

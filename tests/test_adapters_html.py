@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from govsearch.records import Document
+from core.records import Document
 from ingest.adapters import SourceResult
 from ingest.adapters import govcn, guangzhou, guide_pages
 from ingest.adapters.html_page import (EmptyPage, decode_html, find_doc_number, iso_date, nav_link_texts,

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from govsearch.records import Chunk, Document
+from core.records import Chunk, Document
 from ingest import run_ingest
 from ingest.adapters import SOURCES, beijing_qa, climate, guangan, guangdong, industry, read_text, seeds
 from ingest.chunk import check_tiling

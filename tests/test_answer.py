@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from govsearch.errors import BadQuery
+from core.errors import BadQuery
 from service.answer import (answer, content_terms, coverage, material_key, merge_materials, parse_material_lines)
 from service_helpers import BUILD_API, make_test_build
 

@@ -6,7 +6,7 @@ import json
 import httpx
 import pytest
 
-from govsearch.settings import Settings
+from core.settings import Settings
 from service_helpers import BUILD_API, live_server, make_test_build
 
 

@@ -191,7 +191,7 @@ def test_giant_page_ingested_whole_and_tiled(ingested):
     giant = next(d for d in docs if d["doc_id"] == "05_巨型页面")
     assert len(giant["text"]) > 400_000
     assert f"第{GIANT_PARAGRAPHS}条" in giant["text"]  # nothing cut off at the end
-    from govsearch.records import Chunk
+    from core.records import Chunk
 
     own = [Chunk(**c) for c in chunks if c["doc_id"] == "05_巨型页面"]
     assert len(own) > 1000

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from govsearch.records import Document
+from core.records import Document
 from ingest.chunk import check_tiling, chunk
 from ingest.clean import clean
 from ingest.structure import render_service_item

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from govsearch.records import Document
+from core.records import Document
 from ingest.clean import clean, clean_document, clean_value, is_placeholder, to_simplified
 
 

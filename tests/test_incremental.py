@@ -18,8 +18,8 @@ from service_helpers import loopback_site
 from test_encoders import make_tiny_st_model
 
 from govsearch.cli import main
-from govsearch.errors import DocumentNotFound
-from govsearch.records import Chunk
+from core.errors import DocumentNotFound
+from core.records import Chunk
 from index import SearchIndex, build_index, dense_worthy, passage_text
 from index import store
 from ingest import run_ingest

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from govsearch.errors import (BadQuery, BuildNotFound, DocumentNotFound, IndexCorrupt, IndexNotFound,
+from core.errors import (BadQuery, BuildNotFound, DocumentNotFound, IndexCorrupt, IndexNotFound,
                               ManifestMismatch)
 from index import SearchIndex, build_index, store
 
@@ -296,7 +296,7 @@ def test_sentence_windows():
 
 
 def _with_long_answer(tmp_path) -> Path:
-    from govsearch.records import Chunk, Document
+    from core.records import Chunk, Document
 
     b = _copy(tmp_path)
     doc = Document(doc_id="QA-LONG", source="testqa", kind="qa", title="地震时如何自救", text=LONG_ANSWER)

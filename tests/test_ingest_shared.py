@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import pytest
 
-from govsearch.records import Chunk, Document
+from core.records import Chunk, Document
 from ingest import run_ingest
 from ingest.chunk import check_tiling
 from ingest.clean import to_simplified

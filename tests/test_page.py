@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from govsearch.settings import Settings
+from core.settings import Settings
 from service_helpers import live_server, make_test_build
 
 CHROMIUM = os.environ.get("GOVSEARCH_CHROMIUM", "/usr/bin/chromium")

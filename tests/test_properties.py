@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from govsearch.records import Document
+from core.records import Document
 from index.tokenize import Tokenizer
 from ingest.chunk import check_tiling, chunk
 from ingest.clean import clean

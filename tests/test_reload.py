@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from govsearch.records import Document
-from govsearch.settings import Settings
+from core.records import Document
+from core.settings import Settings
 from service_helpers import BUILD_API, live_server
 
 KEY = "reload-test-key-7f3a"

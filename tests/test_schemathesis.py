@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import (content_type_conformance, not_a_server_error, response_schema_conformance,
                                  status_code_conformance)
 
-from govsearch.settings import Settings
+from core.settings import Settings
 from service_helpers import live_server, make_test_build
 
 

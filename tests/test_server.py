@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from govsearch.settings import Settings
+from core.settings import Settings
 from service.server import quote_raw_targets
 from service_helpers import live_server, make_test_build
 

@@ -2,7 +2,7 @@
 
 ``root`` is the data folder the adapter reads from (``../shared/data`` for the real
 sources, ``corpus/`` for the demo corpus). An adapter parses its files into
-:class:`~govsearch.records.Document` records whose ``text`` is structurally extracted
+:class:`~core.records.Document` records whose ``text`` is structurally extracted
 but **not yet cleaned**: the pipeline applies :func:`ingest.clean.clean_document` to
 every document, then deduplicates, then chunks.
 
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from govsearch.records import Document
+from core.records import Document
 
 
 @dataclass

@@ -13,7 +13,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-from govsearch.records import Document
+from core.records import Document
 from ingest.adapters import Problem, SourceResult, iter_jsonl, text_value
 
 SOURCE = "climate"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from govsearch.records import Document
+from core.records import Document
 from ingest.adapters import Problem, SourceResult, iter_jsonl
 from ingest.adapters.html_page import EmptyPage, find_doc_number, iso_date, parse_page, strip_leading_title
 

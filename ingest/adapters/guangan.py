@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from govsearch.records import Document
+from core.records import Document
 from ingest.adapters import Problem, SourceResult, read_text, rel, text_value
 from ingest.structure import render_service_item
 

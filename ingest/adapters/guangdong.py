@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from govsearch.records import Document
+from core.records import Document
 from ingest.adapters import Problem, SourceResult, iter_jsonl, text_value
 from ingest.clean import is_placeholder
 from ingest.structure import render_service_item

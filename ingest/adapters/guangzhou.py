@@ -30,7 +30,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from govsearch.records import Document
+from core.records import Document
 from ingest.adapters import Problem, SourceResult, read_text
 from ingest.adapters.html_page import (_DOC_NO, EmptyPage, ParsedPage, clean_title, cjk_count, iso_date,
                                        parse_page)

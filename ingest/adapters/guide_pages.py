@@ -33,7 +33,7 @@ from typing import Any
 
 from bs4 import Tag
 
-from govsearch.records import Document
+from core.records import Document
 from ingest.adapters import Problem, SourceResult
 from ingest.adapters.html_page import (EmptyPage, ParsedPage, element_blocks, find_doc_number, is_chrome_line,
                                        iso_date, parse_page)

@@ -31,7 +31,7 @@ from pathlib import Path
 from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
 from bs4.element import CData, Stylesheet, Script, TemplateString
 
-from govsearch.errors import GovsearchError
+from core.errors import GovsearchError
 
 __all__ = ["ParsedPage", "PageError", "EmptyPage", "BinaryPage", "parse_page", "decode_html", "iso_date",
            "find_doc_number", "element_blocks", "label_values", "nav_link_texts", "clean_title", "strip_leading_title"]

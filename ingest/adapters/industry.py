@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from govsearch.records import Document
+from core.records import Document
 from ingest.adapters import Problem, SourceResult, iter_jsonl, text_value
 from ingest.clean import clean_line
 

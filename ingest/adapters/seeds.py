@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from govsearch.records import Document
+from core.records import Document
 from ingest.adapters import Problem, SourceResult, read_text, rel
 from ingest.clean import clean
 

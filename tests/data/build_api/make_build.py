@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from govsearch.records import Document
+from core.records import Document
 from ingest.chunk import check_tiling, chunk
 from ingest.structure import render_service_item
 

@@ -1,0 +1,5 @@
+import sys
+
+from govsearch.cli import main
+
+sys.exit(main())
