@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from bench import measure
+from index import store
 from bench.measure import folder_bytes, median_of, percentiles, time_calls, time_floor
 
 REPO = Path(__file__).resolve().parent.parent
@@ -93,6 +94,7 @@ def copy_build(src: Path, dst: Path, max_chunks: int | None = None) -> None:
     if max_chunks is None:
         for f in ("docs.jsonl", "chunks.jsonl"):
             shutil.copyfile(src / f, dst / f)
+        store.seal(dst)
         return
     keep: list[str] = []
     n = 0
@@ -126,6 +128,7 @@ def copy_build(src: Path, dst: Path, max_chunks: int | None = None) -> None:
             for line in fi:
                 if line.strip() and json.loads(line)["doc_id"] in wanted:
                     fo.write(line)
+    store.seal(dst)  # what ingest writes last: the pair is complete
 
 
 # --- steps ----------------------------------------------------------------------------------
@@ -232,10 +235,8 @@ def bench_size(base: Path) -> dict:
 
 
 def bench_inprocess(base: Path, queries: list[str], repeats: int) -> dict:
-    from index import SearchIndex
-    from index.bm25 import bm25_scores
-
-    idx = SearchIndex.load(base)
+    from index import open_index
+    idx = open_index(base)
     modes = [m for m in MODES if m == "bm25" or idx.has_dense]
     lat = {}
     for mode in modes:
@@ -247,19 +248,19 @@ def bench_inprocess(base: Path, queries: list[str], repeats: int) -> dict:
     i = iter(range(10**9))
     floor = {
         "tokenize_ms": time_floor(lambda: idx.tokenizer(queries[next(i) % len(queries)]), n=200),
-        "bm25_score_ms": time_floor(lambda: bm25_scores(idx.bm25, toks[next(i) % len(toks)]), n=200),
+        "bm25_score_ms": time_floor(lambda: idx.bm25.scores(toks[next(i) % len(toks)]), n=200),
     }
     import faiss
 
     if idx.has_dense:
         qv = idx.encoder.encode_queries(queries[:20])
-        fi = idx._faiss_index
+        fi = idx.dense.faiss
         floor["faiss_vectors"] = "index"
         floor["query_encode_ms"] = time_floor(lambda: idx.encoder.encode_queries([queries[next(i) % len(queries)]]),
                                               n=min(100, len(queries)))
     else:  # no dense channel: the same search over random unit vectors of the same shape
         rng = np.random.default_rng(0)
-        x = rng.standard_normal((len(idx._chunks), 384)).astype(np.float32)
+        x = rng.standard_normal((idx.store.rows, 384)).astype(np.float32)
         x /= np.linalg.norm(x, axis=1, keepdims=True)
         fi = faiss.IndexFlatIP(384)
         fi.add(x)

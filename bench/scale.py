@@ -41,14 +41,16 @@ def repeated_build(base: Path, out: Path, times: int = 10) -> dict:
                 c["chunk_id"] = c["doc_id"] + suffix
                 f.write(json.dumps(c, ensure_ascii=False) + "\n")
                 n_chunks += 1
+    from core.build import seal
+
+    seal(out)
     return {"documents": n_docs, "chunks": n_chunks}
 
 
 def run(base: Path, out: Path, encoder: str, cache: str, queries: list[str], times: int = 10,
         repeats: int = 3) -> dict:
     from bench.measure import folder_bytes, median_of, percentiles, time_calls, time_floor
-    from index import SearchIndex, build_index
-    from index.bm25 import bm25_scores
+    from index import build_index, open_index
 
     t = time.perf_counter()
     counts = repeated_build(base, out, times)
@@ -56,8 +58,8 @@ def run(base: Path, out: Path, encoder: str, cache: str, queries: list[str], tim
     t = time.perf_counter()
     manifest = build_index(out, encoder=encoder, cache_dir=cache, force=True, progress=False)
     build_s = time.perf_counter() - t
-    big = SearchIndex.load(out)
-    small = SearchIndex.load(base)
+    big = open_index(out)
+    small = open_index(base)
     lat = {"1x": [], "10x": []}
     for _ in range(repeats):  # interleaved, so both see the same noise
         for name, idx in (("1x", small), ("10x", big)):
@@ -66,7 +68,7 @@ def run(base: Path, out: Path, encoder: str, cache: str, queries: list[str], tim
     for name, idx in (("1x", small), ("10x", big)):
         toks = [idx.tokenizer(q) for q in queries[:50]]
         i = iter(range(10**9))
-        floors[name] = time_floor(lambda: bm25_scores(idx.bm25, toks[next(i) % len(toks)]), n=200)
+        floors[name] = time_floor(lambda: idx.bm25.scores(toks[next(i) % len(toks)]), n=200)
     res = {
         "times": times,
         **counts,

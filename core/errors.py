@@ -44,3 +44,18 @@ class DocumentNotFound(GovsearchError):
 
 class EncoderUnavailable(GovsearchError):
     """An optional encoder's dependency is missing or its model cannot be loaded."""
+
+
+class BuildIncomplete(BuildNotFound):
+    """The build folder's files do not match the corpus seal written last by ingest (an ingest was
+    interrupted, or the files were changed by hand)."""
+
+    hint = "re-run `govsearch ingest` for this build (it completes the build; nothing to clean up by hand)"
+
+
+class Overloaded(GovsearchError):
+    """Too many requests of this kind are running; the caller should retry after ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: float = 1.0, hint: str | None = None):
+        super().__init__(message, hint)
+        self.retry_after = retry_after

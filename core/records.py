@@ -23,6 +23,8 @@ class Material(BaseModel):
     original_or_copy: str | None = None  # 原件 / 复印件 / 原件和复印件 / 电子版
     required: bool | None = None  # 是否必需
     condition: str | None = None  # 适用情形 (when the material is needed)
+    start: int | None = None  # the span of the material's name in the document's clean text (set by ingest)
+    end: int | None = None
 
 
 class Document(BaseModel):
@@ -100,3 +102,7 @@ class Hit(BaseModel):
     department: str | None = None
     citation: Citation
     highlights: list[str] = Field(default_factory=list)
+    # how likely this hit answers the query, in [0, 1], comparable across queries (not normalised
+    # within one result list like ``score``); None when the index has no calibration
+    confidence: float | None = None
+    validity: dict[str, Any] | None = None  # policies: see answer.policies (status, from, until, evidence)

@@ -26,6 +26,23 @@ class Settings(BaseSettings):
     port: int = 8000
     api_key: str | None = None  # admin endpoints are disabled without it
     max_query_chars: int = 200
+    max_k: int = 1000  # the largest k a search may ask for
+    backend: str = "local"  # where `govsearch index` builds: local (in-process files) | milvus
+    milvus_uri: str | None = None  # None: build/NAME/milvus.db (milvus-lite); http://host:19530 for a server
+    milvus_token: str | None = None
+    milvus_db: str | None = None
+    # retrieval knobs (the sweep in eval/sweep.py passes its own through `retrieval`)
+    pool: int = 200  # candidates per channel before fusion
+    fill: bool = True  # score a candidate in the channel that did not return it
+    doc_bonus: float = 0.0  # document score = best chunk + bonus × its other candidate chunks
+    query_cache: int = 2048  # prepared queries (tokens + query vector) kept, least recently used dropped
+    # serving: requests of one kind cannot starve another; a request that waits longer than
+    # queue_timeout gets 503 with Retry-After
+    limit_bm25: int = 16  # concurrent BM25-only searches
+    limit_dense: int = 4  # concurrent searches that need the encoder (dense / hybrid)
+    limit_answer: int = 2  # concurrent /answer and /policies/match requests
+    queue_timeout: float = 10.0  # seconds a request may wait for its turn
+    reload_timeout: float = 300.0  # seconds an index reload may take before it is abandoned
 
 
 def get_settings(**overrides) -> Settings:

@@ -6,7 +6,7 @@ relevant); optional ``kind``, ``expect`` (the expected answer field) and ``prima
 
 Metrics (see :mod:`eval.metrics`): nDCG@10 with linear gain (trec_eval's definition),
 MRR@10, Recall@10, Recall@100, averaged over queries. Answer accuracy, for queries of kind
-materials / time / phone / location: ``service.answer.answer(index, query)`` must pick a
+materials / time / phone / location: ``answer.item.answer(index, query)`` must pick a
 grade-2 item and its field must equal ``expect`` after normalisation.
 """
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.metrics import METRICS, mean_metrics, query_metrics
+from eval.split import select
 from core.errors import BadQuery, GovsearchError
 
 ANSWER_KINDS = ("materials", "time", "phone", "location")
@@ -114,14 +115,6 @@ def answer_correct(q: dict[str, Any], result: dict[str, Any] | None) -> bool:
     return True
 
 
-def _answer_fn():
-    try:
-        from service.answer import answer
-    except ImportError:
-        return None
-    return answer
-
-
 # --- running ------------------------------------------------------------------------------
 
 
@@ -157,9 +150,8 @@ def _run_answers(index, queries) -> dict | None:
     todo = [q for q in queries if q.get("kind") in ANSWER_KINDS]
     if not todo:
         return None
-    answer = _answer_fn()
-    if answer is None:
-        return None
+    from answer.item import answer
+
     ok, by_kind, wrong = 0, {}, []
     for q in todo:
         try:
@@ -178,17 +170,19 @@ def _run_answers(index, queries) -> dict | None:
             "wrong": wrong}
 
 
-def run_eval(index, queries: Path, mode: str = "hybrid", trec_out: Path | None = None, k: int = 100) -> dict:
+def run_eval(index, queries: Path, mode: str = "hybrid", trec_out: Path | None = None, k: int = 100,
+             part: str | None = None) -> dict:
     """Score ``index`` on a query file. ``mode`` is hybrid | bm25 | dense | all.
 
     Returns ``{"queries", "n", "mode", "ndcg@10", "mrr@10", "recall@10", "recall@100",
     "by_kind", "answer"}``; with ``mode="all"`` one such object per mode under ``"modes"``
     (modes the index cannot serve, e.g. dense on a BM25-only index, are left out).
+    ``part`` keeps the ``"train"`` or ``"val"`` part of the file only (:mod:`eval.split`).
     ``trec_out`` also writes the run(s) in TREC format (``PATH`` or ``PATH.MODE`` for all)
     and the judgments beside it (``PATH.qrels``).
     """
     queries_path = Path(queries)
-    qs = read_queries(queries_path)
+    qs = select(read_queries(queries_path), part)
     if mode not in ALL_MODES + ("all",):
         raise BadQuery(f"unknown mode {mode!r}", hint="use hybrid, bm25, dense or all")
     has_dense = getattr(index, "has_dense", True)
@@ -213,7 +207,7 @@ def run_eval(index, queries: Path, mode: str = "hybrid", trec_out: Path | None =
             path = trec_out if mode != "all" else trec_out.with_name(f"{trec_out.name}.{m}")
             write_trec_run(runs[m], path, f"govsearch-{m}")
         write_qrels(qs, trec_out.with_name(f"{trec_out.name}.qrels"))
-    base = {"queries": str(queries_path), "n": len(qs), "mode": mode}
+    base = {"queries": str(queries_path), "n": len(qs), "mode": mode, "split": part or "all"}
     if mode == "all":
         return {**base, "modes": {m: {**r, "answer": answer} for m, r in results.items()}, "answer": answer}
     r = dict(results[mode])
@@ -224,7 +218,8 @@ def run_eval(index, queries: Path, mode: str = "hybrid", trec_out: Path | None =
 def format_report(result: dict) -> str:
     """A small plain-text table of a run_eval result."""
     modes = result.get("modes") or {result["mode"]: result}
-    lines = [f"{result['queries']}  ({result['n']} queries)"]
+    part = result.get("split", "all")
+    lines = [f"{result['queries']}  ({result['n']} queries" + ("" if part == "all" else f", {part} part") + ")"]
     head = f"  {'mode':<8}" + "".join(f"{m:>11}" for m in METRICS) + f"{'median ms':>11}"
     lines.append(head)
     for m, r in modes.items():
@@ -240,5 +235,5 @@ def format_report(result: dict) -> str:
         lines.append(f"  answer accuracy: {ans['accuracy']:.4f} over {ans['n']} queries"
                      + "".join(f"; {kd} {v['accuracy']:.2f} (n={v['n']})" for kd, v in ans.get("by_kind", {}).items()))
     else:
-        lines.append("  answer accuracy: n/a (no answerable queries, or service.answer unavailable)")
+        lines.append("  answer accuracy: n/a (no queries of kind materials / time / phone / location)")
     return "\n".join(lines)

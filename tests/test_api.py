@@ -7,31 +7,31 @@ import httpx
 import pytest
 
 from core.settings import Settings
-from service_helpers import BUILD_API, live_server, make_test_build
 
 
 @pytest.fixture(scope="module")
-def build(tmp_path_factory):
+def build(tmp_path_factory, make_test_build):
     return make_test_build(tmp_path_factory.mktemp("api_build"))
 
 
 @pytest.fixture(scope="module")
-def api(build):
+def api(build, live_server):
     with live_server(Settings(build=str(build))) as base:
         with httpx.Client(base_url=base, timeout=30) as client:
             yield client
 
 
 @pytest.fixture(scope="module")
-def no_index(tmp_path_factory):
+def no_index(tmp_path_factory, live_server):
     missing = tmp_path_factory.mktemp("empty") / "build" / "demo"
     with live_server(Settings(build=str(missing))) as base:
         with httpx.Client(base_url=base, timeout=30) as client:
             yield client
 
 
-def raw_docs():
-    return [json.loads(l) for l in (BUILD_API / "docs.jsonl").read_text("utf-8").splitlines()]
+@pytest.fixture(scope="module")
+def raw_docs(build_api_dir):
+    return [json.loads(l) for l in (build_api_dir / "docs.jsonl").read_text("utf-8").splitlines()]
 
 
 def detail(r) -> str:
@@ -42,13 +42,13 @@ def detail(r) -> str:
 # -- health and search
 
 
-def test_health(api, build):
+def test_health(api, build, build_api_dir, raw_docs):
     r = api.get("/health")
     assert r.status_code == 200
     h = r.json()
     assert h["status"] == "ok" and h["index"] == build.name
-    assert h["documents"] == len(raw_docs())
-    assert h["chunks"] == len((BUILD_API / "chunks.jsonl").read_text("utf-8").splitlines())
+    assert h["documents"] == len(raw_docs)
+    assert h["chunks"] == len((build_api_dir / "chunks.jsonl").read_text("utf-8").splitlines())
     assert h["encoder"] == "none" and h["built_at"]
 
 
@@ -70,8 +70,8 @@ def test_search(api):
 
 @pytest.mark.parametrize("facet,value", [("kind", "policy"), ("kind", "bundle"), ("source", "demo-qa"),
                                          ("department", "示例市市场监督管理局"), ("region", "示例市东区")])
-def test_search_filters(api, facet, value):
-    docs = {d["doc_id"]: d for d in raw_docs()}
+def test_search_filters(api, facet, value, raw_docs):
+    docs = {d["doc_id"]: d for d in raw_docs}
     r = api.get("/search", params={"q": "申请 材料 办理 开餐馆", facet: value, "k": 20})
     assert r.status_code == 200, r.text
     hits = r.json()["hits"]
@@ -141,11 +141,11 @@ def test_answer_rejects_bad_query(api, q):
     assert r.status_code == 422 and "1-200" in detail(r)
 
 
-def test_item(api):
+def test_item(api, raw_docs):
     r = api.get("/items/item-food-business-license")
     assert r.status_code == 200
     it = r.json()
-    raw = {d["doc_id"]: d for d in raw_docs()}["item-food-business-license"]
+    raw = {d["doc_id"]: d for d in raw_docs}["item-food-business-license"]
     assert it["title"] == raw["title"] and it["department"] == raw["department"]
     assert [m["name"] for m in it["materials"]] == [m["name"] for m in raw["fields"]["materials"]]
     assert all(m["citations"] and m["citations"][0]["section"] == "申请材料" for m in it["materials"])
@@ -153,7 +153,7 @@ def test_item(api):
     assert it["phone"] == raw["fields"]["phone"] and "phone" in it["field_citations"]
     assert "materials" not in it["fields"]
     b = api.get("/items/bundle-open-restaurant").json()
-    bundle = {d["doc_id"]: d for d in raw_docs()}["bundle-open-restaurant"]
+    bundle = {d["doc_id"]: d for d in raw_docs}["bundle-open-restaurant"]
     assert [m["doc_id"] for m in b["members"]] == bundle["fields"]["members"]
 
 
@@ -217,11 +217,8 @@ def test_missing_index_still_starts_and_says_what_to_run(no_index):
 # -- the demo corpus, served
 
 
-def test_demo_build_served(tmp_path_factory):
-    from service_helpers import make_demo_build
-
-    build = make_demo_build(tmp_path_factory.mktemp("demo_api") / "demo")
-    with live_server(Settings(build=str(build))) as base:
+def test_demo_build_served(live_server, demo_build):
+    with live_server(Settings(build=str(demo_build))) as base:
         a = httpx.get(base + "/answer", params={"q": "开餐馆需要什么材料"}, timeout=30).json()
         assert a["item"]["doc_id"] == "bundle-open-restaurant"
         assert len(a["materials"]) >= 10 and all(m["citations"] for m in a["materials"])

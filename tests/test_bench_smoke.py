@@ -4,13 +4,15 @@ Runs ``python -m bench.run --quick`` for real: ingest of the demo corpus, index 
 `govsearch serve` subprocess, uvicorn with 2 workers under load, the 10x corpus.
 """
 import json
+from pathlib import Path
 import shutil
 import subprocess
 import sys
 
 import pytest
 
-from conftest import ROOT, TEST_DATA
+ROOT = Path(__file__).resolve().parent.parent
+TEST_DATA = ROOT / "tests" / "data"
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -20,7 +22,7 @@ def results(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("bench")
     build = tmp / "build"
     build.mkdir()
-    for f in ("docs.jsonl", "chunks.jsonl"):
+    for f in ("docs.jsonl", "chunks.jsonl", "report.json"):
         shutil.copyfile(TEST_DATA / "build_small" / f, build / f)
     out = tmp / "out"
     r = subprocess.run([sys.executable, "-m", "bench.run", "--build", str(build), "--out", str(out), "--quick",

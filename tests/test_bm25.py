@@ -5,8 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import _bm25_text, store
-from index.bm25 import bm25_scores, build_bm25, load_bm25, okapi_idf, save_bm25
+from index import store
+from index.passages import bm25_text
+from index.channels.bm25 import bm25_scores, build_bm25, load_bm25, okapi_idf, save_bm25
 from index.tokenize import Tokenizer, build_dictionary
 
 SMALL = Path(__file__).parent / "data" / "build_small"
@@ -18,7 +19,7 @@ QUERIES = ["办护照需要什么材料", "药师变更注册几个工作日", "
 def corpus():
     docs, chunks = store.read_build(SMALL)
     tok = Tokenizer(build_dictionary(docs))
-    return tok, [tok(_bm25_text(c, 1)) for c in chunks]
+    return tok, [tok(bm25_text(c, 1)) for c in chunks]
 
 
 @pytest.mark.parametrize("level", ["chunks", "documents"])

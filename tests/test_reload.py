@@ -14,7 +14,7 @@ import pytest
 
 from core.records import Document
 from core.settings import Settings
-from service_helpers import BUILD_API, live_server
+from index import store
 
 KEY = "reload-test-key-7f3a"
 AUTH = {"X-API-Key": KEY}
@@ -41,25 +41,28 @@ def new_document() -> Document:
                     department="示例市交通运输局", region="示例市", fields=fields)
 
 
-def write_build(dest: Path, extra: bool, version: int) -> Path:
-    """tests/data/build_api (+ the new document) in ``dest`` with a report.json recording
-    ``version`` as its corpus version (as ingest writes it), then indexed (BM25 only)."""
+@pytest.fixture(scope="module")
+def write_build(build_api_dir):
+    """``write_build(dest, extra, version)``: tests/data/build_api (+ the new document) in ``dest`` with a
+    report.json sealing it as corpus version ``version`` (as ingest writes it), then indexed (BM25 only)."""
     from index import build_index
-    from index.store import corpus_hash
 
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in ("docs.jsonl", "chunks.jsonl"):
-        shutil.copy(BUILD_API / name, dest / name)
-    if extra:
-        add_document(dest)
-    report = {"documents": None, "chunks": None, "sources": {},
-              "corpus_version": {"number": version, "corpus_hash": corpus_hash(dest)}}
-    (dest / "report.json").write_text(json.dumps(report), encoding="utf-8")
-    build_index(dest, encoder="none", cache_dir=dest / "cache")
-    return dest
+    def write(dest: Path, extra: bool, version: int) -> Path:
+        dest.mkdir(parents=True, exist_ok=True)
+        for name in ("docs.jsonl", "chunks.jsonl"):
+            shutil.copy(build_api_dir / name, dest / name)
+        if extra:
+            add_document(dest, version)
+        else:
+            store.seal(dest, number=version)
+        build_index(dest, encoder="none", cache_dir=dest / "cache")
+        return dest
+
+    return write
 
 
-def add_document(build: Path) -> None:
+def add_document(build: Path, version: int) -> None:
+    """Append the new document to the build and seal it as corpus ``version`` (what an ingest does)."""
     from ingest.chunk import chunk
 
     doc = new_document()
@@ -68,6 +71,7 @@ def add_document(build: Path) -> None:
     with open(build / "chunks.jsonl", "a", encoding="utf-8") as f:
         for c in chunk(doc):
             f.write(c.model_dump_json() + "\n")
+    store.seal(build, number=version)
 
 
 def lines(path: Path) -> int:
@@ -75,14 +79,14 @@ def lines(path: Path) -> int:
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory):
+def builds(tmp_path_factory, write_build):
     """``root/a`` (the test build, corpus version 1) and ``root/b`` beside it (one more document, version 2)."""
     root = tmp_path_factory.mktemp("reload_builds")
     return root, write_build(root / "a", extra=False, version=1), write_build(root / "b", extra=True, version=2)
 
 
 @pytest.fixture
-def server(builds):
+def server(builds, live_server):
     """A fresh server on build a, with an API key: every test starts from reload count 0."""
     _, a, _ = builds
     with live_server(Settings(build=str(a), api_key=KEY)) as base:
@@ -91,7 +95,7 @@ def server(builds):
 
 
 @pytest.fixture(scope="module")
-def server_a(builds):
+def server_a(builds, live_server):
     """One server on build a for the tests whose reloads are all refused (its index never changes)."""
     _, a, _ = builds
     with live_server(Settings(build=str(a), api_key=KEY)) as base:
@@ -114,7 +118,7 @@ def status(client) -> dict:
 
 
 @pytest.mark.parametrize("api_key", [None, "", "   "])
-def test_admin_disabled_without_a_configured_key(builds, api_key):
+def test_admin_disabled_without_a_configured_key(builds, api_key, live_server):
     _, a, _ = builds
     with live_server(Settings(build=str(a), api_key=api_key)) as base:
         for headers in ({}, AUTH, {"Authorization": f"Bearer {KEY}"}, {"X-API-Key": ""}):
@@ -206,7 +210,7 @@ def test_reload_to_a_changed_build_and_back(server, builds):
     assert h1["index"] == "b" and h1["documents"] == lines(b / "docs.jsonl") == h0["documents"] + 1
     assert h1["chunks"] == lines(b / "chunks.jsonl") > h0["chunks"]
     assert h1["corpus_version"] == 2 and h1["corpus_hash"] != h0["corpus_hash"]
-    assert _epoch(h1["loaded_at"]) > _epoch(h0["loaded_at"]) and h1["build"] == str(b.resolve())
+    assert _epoch(h1["loaded_at"]) > _epoch(h0["loaded_at"]) and h1["build"] == "b"  # the folder name: no absolute path in a public answer
     hits = server.get("/search", params={"q": NEW_QUERY}).json()["hits"]
     assert hits[0]["doc_id"] == NEW_ID
     ans = server.get("/answer", params={"q": "无人机飞行备案需要什么材料"}).json()
@@ -226,9 +230,10 @@ def test_reload_to_a_changed_build_and_back(server, builds):
     assert s["last_reload"]["ok"] is True and s["last_reload"]["build"] == str(a.resolve())
 
 
-def test_reload_in_place_after_reindex(builds):
-    """The everyday case: ``govsearch index`` rebuilt the served build; a reload picks it up. Between
-    editing the build files and re-indexing, a reload is refused and the old index keeps serving."""
+def test_reload_in_place_after_reindex(builds, live_server, write_build):
+    """The everyday case: ``govsearch index`` rebuilt the served build; a reload picks it up. Between a new
+    ingest and the re-index, the build's index is still the previous one, complete: a reload serves it as
+    it was (never the new documents with the old index)."""
     from index import build_index
 
     root, a, _ = builds
@@ -236,10 +241,9 @@ def test_reload_in_place_after_reindex(builds):
     with live_server(Settings(build=str(c), api_key=KEY)) as base, \
             httpx.Client(base_url=base, timeout=30) as client:
         n0 = client.get("/health").json()["documents"]
-        add_document(c)  # the build changed, its index is now stale
+        add_document(c, 2)  # a new ingest: the build changed, its index is the previous one
         r = client.post("/admin/reload", headers=AUTH)
-        assert r.status_code == 422, r.text
-        assert "changed since it was indexed" in detail(r) and "still serving index c" in detail(r)
+        assert r.status_code == 200 and r.json()["documents"] == n0 and r.json()["corpus_version"] == 1, r.text
         assert client.get(f"/docs/{NEW_ID}").status_code == 404
         assert client.get("/search", params={"q": "营业执照"}).status_code == 200
         build_index(c, encoder="none", cache_dir=c / "cache")
@@ -247,11 +251,10 @@ def test_reload_in_place_after_reindex(builds):
         assert r.status_code == 200, r.text
         assert r.json()["documents"] == n0 + 1 and client.get(f"/docs/{NEW_ID}").status_code == 200
         s = status(client)
-        assert s["reload_count"] == 1 and s["reload_failures"] == 1 and s["last_reload_error"] is None
+        assert s["reload_count"] == 2 and s["reload_failures"] == 0 and s["last_reload_error"] is None
 
 
-def test_reload_brings_up_a_server_that_started_without_an_index(builds):
-    from service_helpers import make_test_build
+def test_reload_brings_up_a_server_that_started_without_an_index(builds, live_server, make_test_build):
 
     root, _, _ = builds
     late = root / "late"
@@ -305,6 +308,14 @@ def _truncate(path: Path) -> None:
     path.write_bytes(data[: len(data) // 2])
 
 
+def _fifo(path: Path) -> None:
+    """Replace a file by a named pipe: reading it would block for ever."""
+    import os
+
+    path.unlink()
+    os.mkfifo(path)
+
+
 CORRUPTIONS = {
     # name: (how to break a copy of build a, a word the error must contain)
     "bm25 arrays truncated": (lambda d: [_truncate(p) for p in (d / "index" / "bm25").glob("*.npy")], "BM25"),
@@ -317,9 +328,11 @@ CORRUPTIONS = {
     "manifest empty object": (lambda d: (d / "index" / "manifest.json").write_text("{}", "utf-8"), "lacks"),
     "manifest deleted (half-written)": (lambda d: (d / "index" / "manifest.json").unlink(), "incomplete"),
     "index folder missing": (lambda d: shutil.rmtree(d / "index"), "govsearch index"),
-    "docs truncated": (lambda d: _truncate(d / "docs.jsonl"), "changed since it was indexed"),
-    "chunks edited": (lambda d: (d / "chunks.jsonl").write_text(
-        (d / "chunks.jsonl").read_text("utf-8").replace("营业执照", "营业证照"), "utf-8"), "changed"),
+    # the index serves its own copy of the documents and chunks it was built from
+    "index's docs truncated": (lambda d: _truncate(d / "index" / "docs.jsonl"), "not the ones it was indexed from"),
+    "index's chunks edited": (lambda d: (d / "index" / "chunks.jsonl").write_text(
+        (d / "index" / "chunks.jsonl").read_text("utf-8").replace("营业执照", "营业证照"), "utf-8"), "corpus hash"),
+    "index's docs a FIFO": (lambda d: _fifo(d / "index" / "docs.jsonl"), "not a regular file"),
     "build folder missing": (lambda d: shutil.rmtree(d), "ingest"),
 }
 
@@ -339,7 +352,7 @@ def test_reload_of_a_broken_build_keeps_the_old_index(server_a, builds, name):
     r = server_a.post("/admin/reload", params={"build": bad.name}, headers=AUTH)
     assert r.status_code == 422, r.text
     d = detail(r)
-    assert f"still serving index a from {a}" in d and needle in d, d
+    assert f"still serving index a from {a.name}" in d and needle in d, d
 
     assert server_a.get("/search", params=search).json()["hits"] == before_hits
     assert server_a.get("/health").json() == before_health

@@ -10,11 +10,10 @@ from schemathesis.checks import (content_type_conformance, not_a_server_error, r
                                  status_code_conformance)
 
 from core.settings import Settings
-from service_helpers import live_server, make_test_build
 
 
 @pytest.fixture(scope="module")
-def api_schema(tmp_path_factory):
+def api_schema(tmp_path_factory, live_server, make_test_build):
     build = make_test_build(tmp_path_factory.mktemp("schema_build"))
     with live_server(Settings(build=str(build))) as base:
         yield schemathesis.openapi.from_url(base + "/openapi.json")

@@ -6,7 +6,6 @@ import pytest
 
 from core.settings import Settings
 from service.server import quote_raw_targets
-from service_helpers import live_server, make_test_build
 
 
 def test_quote_raw_targets_only_touches_non_ascii_in_request_targets():
@@ -19,7 +18,7 @@ def test_quote_raw_targets_only_touches_non_ascii_in_request_targets():
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory):
+def base(tmp_path_factory, live_server, make_test_build):
     build = make_test_build(tmp_path_factory.mktemp("server_build"))
     with live_server(Settings(build=str(build))) as url:
         yield url

@@ -79,7 +79,7 @@ def test_bad_mode_rejected():
 
 
 def test_han_bigrams_feed_bm25_without_touching_highlight_tokens():
-    from index import bm25_tokens
+    from index.passages import bm25_tokens
     from index.tokenize import BIGRAM_MARK, Tokenizer, han_bigrams
 
     assert han_bigrams("出省植物检疫") == [BIGRAM_MARK + b for b in ("出省", "省植", "植物", "物检", "检疫")]
@@ -94,11 +94,10 @@ def test_han_bigrams_feed_bm25_without_touching_highlight_tokens():
 def test_reloading_an_index_reuses_its_tokenizer(tmp_path):
     import shutil
 
-    from conftest import TEST_DATA
-    from index import SearchIndex, build_index
+    from index import build_index, open_index
 
     build = tmp_path / "b"
-    shutil.copytree(TEST_DATA / "build_small", build)
+    shutil.copytree(SMALL, build)
     build_index(build, encoder="none", progress=False)
-    a, b = SearchIndex.load(build), SearchIndex.load(build)
+    a, b = open_index(build), open_index(build)
     assert a is not b and a.tokenizer is b.tokenizer

@@ -37,25 +37,10 @@ from core.records import Document
 from ingest.adapters import Problem, SourceResult
 from ingest.adapters.html_page import (EmptyPage, ParsedPage, element_blocks, find_doc_number, is_chrome_line,
                                        iso_date, parse_page)
+from core.sections import SECTION_SYNONYMS, section_key  # noqa: F401 - re-exported for the adapters
 from ingest.structure import render_service_item
 
 SOURCE = "demo"
-
-# field key → heading synonyms (a heading maps to the key whose synonym it contains, longest first)
-SECTION_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "materials": ("申请材料", "所需材料", "材料清单", "申报材料", "提交材料", "办理材料", "申请资料", "所需资料", "材料目录"),
-    "conditions": ("受理条件", "申请条件", "办理条件", "申报条件", "受理标准", "准入条件"),
-    "process": ("办理流程", "办事流程", "办理程序", "办理步骤", "流程"),
-    "time_limit": ("办理时限", "承诺时限", "法定时限", "办结时限", "时限"),
-    "fee": ("收费标准", "是否收费", "收费情况", "收费项目", "收费"),
-    "location": ("办理地点", "窗口地址", "受理地点", "办理地址", "办公地址", "办理窗口"),
-    "phone": ("咨询电话", "咨询方式", "联系电话", "咨询渠道", "咨询"),
-    "complaint_phone": ("监督投诉电话", "投诉电话", "监督电话", "监督投诉方式", "投诉渠道", "监督投诉"),
-    "basis": ("设定依据", "法律依据", "政策依据", "实施依据", "办理依据", "法定依据"),
-    "audience": ("服务对象", "适用对象", "申请对象", "办理对象"),
-    "members": ("包含事项", "涉及事项", "事项清单", "包含的事项", "关联事项"),
-    "summary": ("事项概况", "事项简介", "事项说明", "概述", "简介"),
-}
 
 # basic-info labels → field key ("department" goes to Document.department)
 BASIC_INFO: dict[str, tuple[str, ...]] = {
@@ -92,17 +77,6 @@ def _value(s: str | None) -> str | None:
         return None
     t = re.sub(r"\s+", " ", s).strip()
     return None if t in _NONE_VALUES else t
-
-
-def section_key(heading: str) -> str | None:
-    """Field key for a section heading (synonyms, numbering and colons ignored), or None."""
-    h = _NUMBERING.sub("", _norm(heading)).rstrip("：:")
-    best, best_len = None, 0
-    for key, words in SECTION_SYNONYMS.items():
-        for w in words:
-            if w in h and len(w) > best_len:
-                best, best_len = key, len(w)
-    return best
 
 
 def parse_required(s: str | None) -> bool | None:

@@ -2,17 +2,18 @@
 
 Everything here is invented (示例市 is not a real city). Run it again after changing the
 content: ``python tests/data/build_api/make_build.py``. Service items are rendered with
-:func:`ingest.structure.render_service_item` and chunked with :func:`ingest.chunk.chunk`,
-exactly as ingestion does, so sections and spans look like a real build's.
+:func:`ingest.structure.render_service_item`, their materials located with
+:func:`ingest.structure.locate_materials` and chunked with :func:`ingest.chunk.chunk`, exactly as ingestion does, so sections and spans look like a real build's.
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from core.build import seal
 from core.records import Document
 from ingest.chunk import check_tiling, chunk
-from ingest.structure import render_service_item
+from ingest.structure import locate_materials, render_service_item
 
 HERE = Path(__file__).resolve().parent
 SAMR = "示例市市场监督管理局"
@@ -197,7 +198,7 @@ def documents() -> list[Document]:
 
 
 def main() -> None:
-    docs = documents()
+    docs = [locate_materials(d) for d in documents()]  # as ingestion does: each material's span
     with open(HERE / "docs.jsonl", "w", encoding="utf-8") as fd, \
             open(HERE / "chunks.jsonl", "w", encoding="utf-8") as fc:
         for d in docs:
@@ -206,6 +207,7 @@ def main() -> None:
             check_tiling(d.text, chunks)
             for c in chunks:
                 fc.write(c.model_dump_json() + "\n")
+    seal(HERE)  # report.json names the pair's hash, as ingest writes it
     print(f"wrote {len(docs)} documents to {HERE}")
 
 

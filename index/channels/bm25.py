@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from index.channels import top_rows
+
 FILES = ("data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy", "vocab.index.json",
          "params.index.json")
 
@@ -85,3 +87,24 @@ def idf_of(model, token: str) -> float:
     indptr = model.scores["indptr"]
     df = int(indptr[tid + 1] - indptr[tid])
     return math.log(1 + (model.scores["num_docs"] - df + 0.5) / (df + 0.5)) if df else 0.0
+
+
+class Bm25Channel:
+    """The BM25 channel of a loaded index: scores every chunk row for a query's tokens."""
+
+    name = "bm25"
+
+    def __init__(self, model):
+        self.model = model
+        self.rows = int(model.scores["num_docs"])
+
+    def scores(self, tokens: list[str], mask: np.ndarray | None = None) -> np.ndarray:
+        s = bm25_scores(self.model, tokens)
+        if mask is not None:
+            s = np.where(mask, s, 0.0).astype(np.float32)
+        return s
+
+    def top(self, tokens: list[str], n: int, mask: np.ndarray | None = None) -> tuple[list[int], np.ndarray]:
+        """The ``n`` best rows with a positive score (best first) and the score of every row."""
+        s = self.scores(tokens, mask)
+        return top_rows(s, n), s

@@ -1,0 +1,131 @@
+"""Answer "what materials do I need for X": pick one service item (or "一件事" bundle) and list its
+materials and facts, each cited — or say honestly that nothing fits, with the closest items as choices.
+
+``answer(engine, query) -> dict`` (the shape of the API's ``AnswerResponse``). The query is prepared
+(tokenized, encoded) once; candidates come from one retrieval (:mod:`answer.candidates`); the choice is
+:mod:`answer.decision`'s; materials and facts come from :mod:`answer.materials`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from answer.candidates import ItemCandidate, item_candidates, item_titles
+from answer.decision import Scored, accepts, score
+from answer.materials import item_facts, item_materials, item_ref, merge_materials
+from answer.terms import content_terms, title_weights
+from core.errors import DocumentNotFound
+from core.query import Query
+from core.records import Chunk, Document
+from index.hits import passage_hit
+
+MAX_ALTERNATIVES = 5
+
+
+def _hit(engine, c: ItemCandidate) -> dict:
+    """The candidate as a search hit (its citing chunk's passage), with its retrieval ranks."""
+    h = passage_hit(engine.store, c.row, c.score)
+    return h.model_copy(update={"ranks": {"bm25": c.ranks.get("bm25"), "dense": c.ranks.get("dense")}}).model_dump()
+
+
+def _empty(query: str, reason: str, alternatives: list[dict] | None = None, terms=None,
+           evidence: dict | None = None) -> dict[str, Any]:
+    return {"query": query, "item": None, "reason": reason, "materials": [], "time_limit": None, "phone": None,
+            "location": None, "fee": None, "conditions": None, "field_citations": {}, "members": [],
+            "citations": [], "alternatives": alternatives or [], "terms": terms or [], "evidence": evidence,
+            "notes": []}
+
+
+def answer(engine, query: Query | str) -> dict[str, Any]:
+    """The materials answer for ``query`` (see the module docstring). Raises BadQuery for an empty or
+    over-long query."""
+    q = engine.resolve(query) if isinstance(query, Query) else engine.resolve(query, k=10)
+    pq = engine.prepare(q)
+    terms = content_terms(pq.tokens)
+    weights = title_weights(terms, [t for _, t in item_titles(engine)])
+    cands = item_candidates(engine, q, pq, terms, weights)
+    docs = {c.doc_id: engine.doc(c.doc_id) for c in cands}
+    scored = score(q.text, cands, docs, terms, weights)
+
+    def alternatives(exclude: set[str]) -> list[dict]:
+        # an alternative needs some evidence of its own: a content term in its text, or a place in the
+        # dense channel (which finds synonyms). Generic words alone do not count.
+        keep = [s for s in scored if s.doc.doc_id not in exclude
+                and (s.text_coverage > 0 or s.cand.ranks.get("dense") is not None or not terms)]
+        return [_hit(engine, s.cand) for s in keep[:MAX_ALTERNATIVES]]
+
+    if not terms:
+        return _empty(q.text, "问题里没有说明要办理的事项（只有“材料”“办理”一类的词），请写明事项名称，例如“食品经营许可需要什么材料”。",
+                      alternatives(set()), terms)
+    if not scored:
+        return _empty(q.text, "索引中没有找到相关的办事事项。", [], terms)
+    best = scored[0]
+    if not accepts(best, terms):
+        if best.later_stage:
+            reason = (f"最接近的“{best.doc.title}”是该事项的后续环节（如变更、注销、延续），问题里没有提到；"
+                      "没有找到首次办理的事项，以下是最接近的事项，请核对后再办理。")
+        else:
+            reason = (f"没有足够匹配的办事事项：最接近的“{best.doc.title}”只覆盖了问题关键词"
+                      f"（{'、'.join(terms)}）的 {best.title_coverage:.0%}（标题）/ {best.text_coverage:.0%}（全文）。"
+                      "以下是最接近的事项，请核对后再办理。")
+        return _empty(q.text, reason, alternatives(set()), terms, best.summary())
+    return _item_answer(engine, q.text, best, terms, alternatives)
+
+
+def _item_answer(engine, query: str, best: Scored, terms: list[str], alternatives) -> dict[str, Any]:
+    doc: Document = best.doc
+    chunks = engine.chunks(doc.doc_id)
+    notes: list[str] = []
+    members: list[dict[str, Any]] = []
+    by_id: dict[str, tuple[Document, Chunk]] = {c.chunk_id: (doc, c) for c in chunks}
+    if doc.kind == "bundle":
+        lists = []
+        for mid in doc.fields.get("members") or []:
+            try:
+                mdoc = engine.doc(mid)
+            except DocumentNotFound:
+                notes.append(f"包含事项 {mid} 不在索引中，其材料未列出。")
+                continue
+            mchunks = engine.chunks(mid)
+            by_id.update({c.chunk_id: (mdoc, c) for c in mchunks})
+            lists.append(item_materials(mdoc, mchunks))
+            mfacts, mcites = item_facts(mdoc, mchunks)
+            members.append({**item_ref(mdoc), "time_limit": mfacts["time_limit"], "phone": mfacts["phone"],
+                            "location": mfacts["location"], "field_citations": mcites})
+        lists.append(item_materials(doc, chunks))
+        materials = merge_materials(lists)
+        why = (f"“一件事”：合并了 {len(members)} 个包含事项和本事项自身的材料，去除重复后共 {len(materials)} 项；"
+               f"每项材料注明来源事项。")
+    else:
+        materials = [dict(m, names=[m["name"]]) for m in item_materials(doc, chunks)]
+        why = ""
+    used: dict[str, tuple[Document, Chunk]] = {}
+    for m in materials:
+        m.pop("key", None)
+        if not m["citations"]:
+            notes.append(f"材料“{m['name']}”未在申请材料原文中找到对应段落。")
+        for c in m["citations"]:
+            if c["chunk_id"] in by_id:
+                used.setdefault(c["chunk_id"], by_id[c["chunk_id"]])
+    facts, field_cites = item_facts(doc, chunks)
+    for c in field_cites.values():
+        used.setdefault(c["chunk_id"], by_id[c["chunk_id"]])
+    if not materials:
+        notes.append("该事项的办事指南没有列出申请材料。")
+    channels = "、".join(f"{k} 第{v}名" for k, v in best.cand.ranks.items() if v)
+    reason = (f"事项标题覆盖问题关键词（{'、'.join(terms)}）的 {best.title_coverage:.0%}，"
+              f"全文覆盖 {best.text_coverage:.0%}" + (f"；检索排名：{channels}" if channels else "") + "。" + why)
+    store = engine.store
+    return {
+        "query": query,
+        "item": item_ref(doc),
+        "reason": reason,
+        "materials": materials,
+        **facts,
+        "field_citations": field_cites,
+        "members": members,
+        "citations": [passage_hit(store, store.row_of(cid)).model_dump() for cid in used],
+        "alternatives": alternatives({doc.doc_id} | {m["doc_id"] for m in members}),
+        "terms": terms,
+        "evidence": best.summary(),
+        "notes": notes,
+    }

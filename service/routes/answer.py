@@ -1,0 +1,20 @@
+"""GET /answer: "what materials do I need for X" — the item, its materials and facts, each cited."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
+
+from answer.item import answer
+from service.deps import IndexDep, LimitsDep
+from service.schemas import ERRORS, AnswerResponse
+
+router = APIRouter(tags=["answer"])
+
+
+@router.get("/answer", response_model=AnswerResponse, responses=ERRORS)
+async def answer_(idx: IndexDep, limits: LimitsDep,
+                  q: Annotated[str, Query(description="a question like 开餐馆需要什么材料")]):
+    async with limits.slot("answer"):
+        return await run_in_threadpool(answer, idx, q)

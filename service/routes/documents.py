@@ -1,0 +1,38 @@
+"""GET /items/{doc_id} (a service item's structured guide) and GET /docs/{doc_id} (any document)."""
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+
+from answer.materials import ITEM_KINDS, item_facts, item_materials, item_ref
+from core.errors import DocumentNotFound
+from service.deps import IndexDep
+from service.schemas import ERRORS, NOT_FOUND, DocResponse, ItemResponse
+
+router = APIRouter(tags=["documents"])
+
+
+@router.get("/items/{doc_id}", response_model=ItemResponse, responses={**ERRORS, **NOT_FOUND})
+def item(doc_id: str, idx: IndexDep):
+    doc = idx.doc(doc_id)
+    if doc.kind not in ITEM_KINDS:
+        raise HTTPException(404, detail=f"{doc_id} is a {doc.kind}, not a service item; see /docs/{doc_id}")
+    chunks = idx.chunks(doc.doc_id)
+    facts, cites = item_facts(doc, chunks)
+    members = []
+    for mid in doc.fields.get("members") or []:
+        try:
+            members.append(item_ref(idx.doc(mid)))
+        except DocumentNotFound:
+            continue
+    return {"doc_id": doc.doc_id, "title": doc.title, "kind": doc.kind, "source": doc.source,
+            "department": doc.department, "region": doc.region, "url": doc.url, "date": doc.date,
+            "fields": {k: v for k, v in doc.fields.items() if k != "materials"},
+            "materials": [dict(m, names=[m["name"]]) for m in item_materials(doc, chunks)],
+            **facts, "field_citations": cites, "members": members}
+
+
+@router.get("/docs/{doc_id}", response_model=DocResponse, responses={**ERRORS, **NOT_FOUND})
+def document(doc_id: str, idx: IndexDep):
+    doc = idx.doc(doc_id)
+    return DocResponse(document=doc, chunks=idx.chunks(doc.doc_id),
+                       requested_id=doc_id if doc_id != doc.doc_id else None)

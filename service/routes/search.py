@@ -1,0 +1,44 @@
+"""GET /search: ranked documents with snippets, per-channel scores and ranks, citations."""
+from __future__ import annotations
+
+import time
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
+
+from service.deps import IndexDep, LimitsDep
+from service.schemas import ERRORS, SearchResponse
+
+router = APIRouter(tags=["search"])
+
+
+def run_search(idx, q, k, mode, filters, weights, fusion) -> SearchResponse:
+    t0 = time.perf_counter()
+    query = idx.resolve(q, k=k, mode=mode, filters=filters, weights=weights, fusion=fusion)
+    hits = idx.search(query)
+    took = (time.perf_counter() - t0) * 1000
+    return SearchResponse(query=query.text, mode=query.mode, hits=hits, took_ms=round(took, 3))
+
+
+@router.get("/search", response_model=SearchResponse, responses=ERRORS)
+async def search(
+    idx: IndexDep,
+    limits: LimitsDep,
+    q: Annotated[str, Query(description="the query, 1-200 characters after trimming (GOVSEARCH_MAX_QUERY_CHARS)")],
+    k: Annotated[int, Query(ge=1, le=100, description="number of documents")] = 10,
+    mode: Annotated[Literal["hybrid", "bm25", "dense"], Query(description="retrieval channel(s)")] = "hybrid",
+    source: Annotated[str | None, Query(description="only this source")] = None,
+    kind: Annotated[str | None, Query(description="service_item | bundle | policy | qa | article")] = None,
+    department: Annotated[str | None, Query(description="only this department / issuer")] = None,
+    region: Annotated[str | None, Query(description="only this region (and the regions within it)")] = None,
+    w_bm25: Annotated[float | None, Query(ge=0, le=100, description="weight of the BM25 channel")] = None,
+    w_dense: Annotated[float | None, Query(ge=0, le=100, description="weight of the dense channel")] = None,
+    fusion: Annotated[Literal["weighted", "rrf"] | None, Query(description="how channels are fused")] = None,
+):
+    filters = {n: v for n, v in (("source", source), ("kind", kind), ("department", department), ("region", region))
+               if v is not None}
+    weights = {ch: w for ch, w in (("bm25", w_bm25), ("dense", w_dense)) if w is not None}
+    slot = "bm25" if mode == "bm25" or not idx.has_dense else "dense"
+    async with limits.slot(slot):
+        return await run_in_threadpool(run_search, idx, q, k, mode, filters or None, weights or None, fusion)
