@@ -19,7 +19,6 @@ import statistics
 import tempfile
 from pathlib import Path
 
-import numpy as np
 
 
 def beijing_triples(data: Path, n: int, seed: int = 0):
