@@ -20,7 +20,6 @@ import tempfile
 from pathlib import Path
 
 
-
 def beijing_triples(data: Path, n: int, seed: int = 0):
     from eval.split import split_of
     from train.encoder import Triple
