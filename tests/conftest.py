@@ -25,3 +25,14 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def seeds_dir(shared_data) -> Path:
     return shared_data.parent / "seeds"
+
+
+@pytest.fixture(scope="session")
+def demo_records(tmp_path_factory):
+    """The demo corpus ingested for real (documents by id, chunks by document id)."""
+    from answer.policies.scoring import read_build
+    from ingest import run_ingest
+
+    build = tmp_path_factory.mktemp("demo-build")
+    run_ingest(None, build)
+    return read_build(build)
