@@ -20,7 +20,8 @@ from core.records import Chunk, Document
 
 _MARKER = re.compile(r"^\s*(?:[（(]\s*[一二三四五六七八九十\d]{1,3}\s*[)）]|[一二三四五六七八九十\d]{1,3}\s*[、．.](?!\d)|"
                      r"第[一二三四五六七八九十百\d]{1,4}条|[①-⑳])\s*")
-_REGION = r"(?:本市|本区|本省|本县|辖区|[\u4e00-\u9fff]{1,10}?(?:特别行政区|自治区|省|市|区|县|州|盟|旗))"
+_REGION = (r"(?:本市|本区|本省|本县|辖区|[\u4e00-\u9fff]{1,10}?(?:特别行政区|自治区|省|市|区|县|州|盟|旗))"
+           r"(?:[\u4e00-\u9fff]{1,6}?(?:区|县|镇|街道))?")
 _REGION_START = r"(?:^|(?<=[，；：:。、\s在于及或和的（(□]))"
 REGION_RES = [
     re.compile(rf"(?:在|于)(?P<r>{_REGION})(?:内)?(?:依法)?(?:登记)?(?:注册|登记|纳税|参保|参加|缴纳|就业|创业|创办|设立|落户|"
@@ -50,7 +51,7 @@ METRICS = [
 _GENERIC_METRIC = r"[\u4e00-\u9fff]{0,4}?(?:价格|面积|容量|节能量|数量|人数|比例|比重|率|额)"
 THRESHOLD_RE = re.compile(
     rf"(?P<metric>{'|'.join(p for _, p in METRICS)}|{_GENERIC_METRIC})"
-    rf"(?P<mid>[^，；。、\d（）()□]{{0,14}}?)(?:(?P<op1>{_OP1})\s*)?(?P<num>{_NUM})\s*(?P<unit>{_UNIT})?\s*(?P<op2>{_OP2})?")
+    rf"(?P<mid>[^，；。、\d（）()]{{0,24}}?)(?:(?P<op1>{_OP1})\s*)?(?P<num>{_NUM})\s*(?P<unit>{_UNIT})?\s*(?P<op2>{_OP2})?")
 _METRIC_FIELDS = [(f, re.compile(p)) for f, p in METRICS]
 
 
@@ -87,7 +88,10 @@ _OPS = {"不低于": ">=", "不少于": ">=", "不小于": ">=", "不得低于":
 def _quantity_remark(inner: str) -> bool:
     """（含） and a remark that is only a quantity (（年主营业务收入2000万元以上）) are read."""
     inner = inner.strip()
-    return inner == "含" or bool(THRESHOLD_RE.fullmatch(inner) and not tx.find_qualifications(inner))
+    if inner == "含":
+        return True
+    m = THRESHOLD_RE.search(inner)
+    return bool(m and m.start() <= 2 and m.end() == len(inner) and not tx.find_qualifications(inner))
 
 
 def _inclusion_remark(inner: str) -> bool:
@@ -132,7 +136,7 @@ class _Reader:
         regions: dict[str, tuple[int, int]] = {}
         for pat in REGION_RES:
             for m in pat.finditer(masked):
-                r = re.sub(r"^(?:以及|项目位于|项目|位于)", "", m.group("r"))
+                r = re.sub(r"(?:行政区|辖区|园区|社区|片区)$", "", re.sub(r"^(?:以及|项目位于|项目|位于)", "", m.group("r")))
                 if r.startswith("非") or m.group(0).startswith("非"):
                     continue
                 if r in LOCAL:
@@ -242,7 +246,7 @@ class _Reader:
                 add("max_amount", m, round(v * _MONEY[m.group("unit")][1], 6), "万元")
         for m in re.finditer(r"(?:按|给予|补助|补贴|奖励|资助|贴息|返还)[^，；。]{0,30}?(?P<num>\d+(?:\.\d+)?)\s*%", text):
             add("ratio", m, float(m.group("num")), "%")
-        for m in re.finditer(rf"(?:奖励|补助|补贴|资助|给予|补贴标准为?)(?:企业)?\s*{money}", text):
+        for m in re.finditer(rf"(?:(?:奖励|补助|补贴|资助|给予|补贴标准为?)(?:企业)?\s*|(?:按|每)[^，；。]{{0,10}}?(?<![\d.])){money}", text):
             if any(s < m.end() and m.start() < e for s, e in taken):
                 continue
             v = to_number(m.group("num"))

@@ -57,7 +57,7 @@ def _holds(profile: CompanyProfile, qual: str, quals: set[str] | None) -> bool |
             if "小微企业" in stated or "大型企业" in stated:
                 return tx.size_qualifies(qual, "小型" if "小微企业" in stated else "大型")
             return None if qual == "小微企业" else qual != "大型企业"  # 中小(微)企业 stated
-        return tx.size_qualifies(qual, tx.size_class(profile.industry, profile.employees, profile.revenue_10k))
+        return tx.size_qualifies(qual, tx.size_classes(profile.industry, profile.employees, profile.revenue_10k))
     if quals is not None and qual in quals:
         return True
     if qual == "规上企业" and profile.revenue_10k is not None and profile.revenue_10k < 2000:

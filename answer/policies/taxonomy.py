@@ -264,28 +264,36 @@ def _both(a: bool | None, b: bool | None) -> bool | None:
     return True
 
 
-def size_class(industry: str | None, employees: int | None, revenue_10k: float | None) -> str | None:
-    """大型 / 中型 / 小型 / 微型, or None when the figures given do not decide it."""
+def size_classes(industry: str | None, employees: int | None, revenue_10k: float | None) -> set[str]:
+    """The classes (大型 / 中型 / 小型 / 微型) the figures given allow: one when they decide it."""
     p = canonical_industry(industry)
     up = [p] + _ancestors(p) if p else []
     sector = next((s for s in ("软件和信息技术服务业", "批发业", "零售业", "住宿业", "餐饮业", "工业") if s in up), "其他")
-    classes = ("大型", "中型", "小型")
-    for name, (e, r) in zip(classes, _SIZE[sector]):
+    out: set[str] = set()
+    for name, (e, r) in zip(("大型", "中型", "小型"), _SIZE[sector]):
         v = _both(_ge(employees, e), _ge(revenue_10k, r))
+        if v is not False:
+            out.add(name)
         if v is True:
-            return name
-        if v is None:
-            return None
-    return "微型"
+            return out
+    out.add("微型")
+    return out
 
 
-def size_qualifies(qual: str, cls: str | None) -> bool | None:
-    if cls is None:
+def size_class(industry: str | None, employees: int | None, revenue_10k: float | None) -> str | None:
+    """大型 / 中型 / 小型 / 微型, or None when the figures given do not decide it."""
+    classes = size_classes(industry, employees, revenue_10k)
+    return next(iter(classes)) if len(classes) == 1 else None
+
+
+_SIZE_OK = {"小微企业": {"小型", "微型"}, "中小企业": {"中型", "小型", "微型"}, "中小微企业": {"中型", "小型", "微型"},
+            "大型企业": {"大型"}}
+
+
+def size_qualifies(qual: str, classes: set[str] | str | None) -> bool | None:
+    """Does a company of these possible classes count as ``qual``? None when some would and some not."""
+    if not classes or qual not in _SIZE_OK:
         return None
-    if qual == "小微企业":
-        return cls in ("小型", "微型")
-    if qual in ("中小企业", "中小微企业"):
-        return cls != "大型"
-    if qual == "大型企业":
-        return cls == "大型"
-    return None
+    classes = {classes} if isinstance(classes, str) else classes
+    ok = [c in _SIZE_OK[qual] for c in classes]
+    return True if all(ok) else (False if not any(ok) else None)
