@@ -209,3 +209,23 @@ def test_score_validity_on_demo_labels(demo_records):
     r = score_validity(wrong, docs, chunks)
     assert r["stated"]["accuracy"] == pytest.approx(0.8) and r["missing"] == ["no-such-doc"] and len(r["bad"]) == 1
     assert r["errors"][0]["doc_id"] == "policy-listing-award-2025" and r["errors"][0]["got"] == "unknown"
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_real_policies_against_the_dev_labels(shared_data, tmp_path_factory):
+    """eval/sets/validity-dev.jsonl: labels written by reading the real texts (ids, statuses, dates)."""
+    from pathlib import Path
+
+    from answer.policies.scoring import read_build, read_jsonl
+    from ingest import run_ingest
+
+    build = tmp_path_factory.mktemp("shared-build")
+    run_ingest(shared_data, build)
+    docs, chunks = read_build(build)
+    labels, problems = read_jsonl(Path(__file__).resolve().parent.parent / "eval" / "sets" / "validity-dev.jsonl")
+    assert not problems and len({x["doc_id"] for x in labels}) >= 60
+    r = score_validity(labels, docs, chunks)
+    assert not r["missing"] and not r["bad"]
+    assert r["stated"]["n"] >= 40 and r["unstated"]["n"] >= 20
+    assert r["stated"]["accuracy"] >= 0.9 and r["unstated"]["accuracy"] >= 0.9, r["errors"]

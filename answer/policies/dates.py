@@ -11,15 +11,12 @@ import re
 import unicodedata
 from datetime import date, timedelta
 
-import cn2an
-
 CN_DIGITS = "〇○零一二三四五六七八九"
 CN_NUM = CN_DIGITS + "十两"
-_NUM = rf"(?:\d+|[{CN_NUM}]+)"
 _SP = r"\s{0,2}"
 YEAR = rf"(?:[12]\d{{3}}|[一二][{CN_DIGITS}]{{3}})"
-MONTH = rf"(?:1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])"
-DAY = rf"(?:3[01]|[12]\d|0?[1-9]|三十一?|二十[一二三四五六七八九]?|十[一二三四五六七八九]?|[一二三四五六七八九])"
+MONTH = r"(?:1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])"
+DAY = r"(?:3[01]|[12]\d|0?[1-9]|三十一?|二十[一二三四五六七八九]?|十[一二三四五六七八九]?|[一二三四五六七八九])"
 
 # A date: year, month, optional day; the groups are named so one pattern serves everywhere.
 DATE = rf"(?P<y>{YEAR}){_SP}年{_SP}(?P<m>{MONTH}){_SP}月(?:{_SP}(?P<d>{DAY}){_SP}[日号])?"
@@ -41,6 +38,8 @@ def to_int(s: str | None) -> int | None:
     s = unicodedata.normalize("NFKC", s).strip().replace("○", "〇").replace("零", "〇")
     if s.isdigit():
         return int(s)
+    import cn2an  # maintained Chinese-numeral conversion; imported on first use (~0.2 s)
+
     try:
         v = cn2an.cn2an(s, "smart")
     except (ValueError, KeyError, IndexError):

@@ -13,7 +13,7 @@ import re
 
 from answer.policies import taxonomy as tx
 from answer.policies.dates import to_number
-from answer.policies.records import ConditionLine, Criterion, Eligibility, Material, Support
+from answer.policies.records import ApplicationMaterial, ConditionLine, Criterion, Eligibility, Support
 from answer.policies.sections import sections_of
 from answer.policies.spans import Citer, Span, mask
 from core.records import Chunk, Document
@@ -258,7 +258,7 @@ class _Reader:
             found.append(Support(kind="other", text=text[s:], citation=self.citer.cite(base + s, line.end)))
         return found
 
-    def materials(self) -> list[Material]:
+    def materials(self) -> list[ApplicationMaterial]:
         out = []
         for sec in sections_of(self.doc.text, "materials"):
             for it in sec.items:
@@ -266,7 +266,7 @@ class _Reader:
                 s = m.end() if m else 0
                 name = it.text[s:].rstrip("；;。，, ")
                 if name:
-                    out.append(Material(name=name, citation=self.citer.cite(it.start + s, it.start + s + len(name))))
+                    out.append(ApplicationMaterial(name=name, citation=self.citer.cite(it.start + s, it.start + s + len(name))))
         return out
 
 

@@ -121,14 +121,14 @@ def _decide(criteria: list[Criterion], results: list[CriterionResult]) -> tuple[
 
 
 def _rank(matches: list[PolicyMatch], relevance: dict[str, float] | None) -> list[PolicyMatch]:
-    if relevance:
-        vals = [relevance[m.doc_id] for m in matches if m.doc_id in relevance]
-        lo, hi = (min(vals), max(vals)) if vals else (0.0, 1.0)
-        span = (hi - lo) or 1.0
+    """Sort by fit, blended with relevance min-max normalised over the policies listed (0 when a
+    policy has no relevance score); in force and an open window break ties."""
+    vals = [relevance[m.doc_id] for m in matches if relevance and m.doc_id in relevance]
+    lo, hi = (min(vals), max(vals)) if vals else (0.0, 1.0)
+    span = (hi - lo) or 1.0
     out = []
     for m in matches:
-        score = m.fit
-        rel = None
+        score, rel = m.fit, None
         if relevance:
             raw = relevance.get(m.doc_id)
             rel = round((raw - lo) / span, 4) if raw is not None else 0.0

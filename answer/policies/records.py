@@ -137,7 +137,7 @@ class Support(_Frozen):
     unit: str | None = None  # "%" or "万元"
 
 
-class Material(_Frozen):
+class ApplicationMaterial(_Frozen):
     name: str
     citation: Citation
 
@@ -153,7 +153,7 @@ class Eligibility(_Frozen):
     doc_id: str
     criteria: list[Criterion] = Field(default_factory=list)
     support: list[Support] = Field(default_factory=list)
-    materials: list[Material] = Field(default_factory=list)
+    materials: list[ApplicationMaterial] = Field(default_factory=list)
     condition_lines: list[ConditionLine] = Field(default_factory=list)
 
 

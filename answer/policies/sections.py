@@ -94,8 +94,7 @@ def find_sections(text: str) -> list[Section]:
             rest = line.text.find(title) + len(title)
             first = Span(line.start + rest, line.end, line.text[rest:].lstrip("：: "))
             body = ([Span(line.end - len(first.text), line.end, first.text)] if first.text else []) + body
-        sub_levels = {all_lines[j]: lv for j, (lv, _t) in heads}
-        items = tuple(ln for ln in body if not (ln in sub_levels and _is_pure_heading(ln)))
+        items = tuple(ln for ln in body if not _is_pure_heading(ln))
         out.append(Section(kind=section_kind(title), heading=line, title=title, level=level,
                            start=line.end, end=all_lines[end_idx - 1].end if end_idx > i + 1 else line.end,
                            items=items))

@@ -21,19 +21,20 @@ from answer.policies.dates import (
     DATE, END_DATE, RANGE_SEP, YEAR_RANGE_RE, add_months, add_years, five_year_in, make_date, match_date,
     parse_date, to_int,
 )
-from answer.policies.records import Repeal, RepealedBy, Statement, Validity, ValidityFacts, Window
+from answer.policies.records import Repeal, RepealedBy, Statement, Validity, ValidityFacts
 from answer.policies.spans import Citer, sentences
 from core.records import Chunk, Document
 
 DOC_WORDS = ("实施细则|暂行办法|管理办法|实施办法|实施方案|实施意见|行动计划|行动方案|政策措施|若干措施|若干政策|"
              "办法|通知|规定|细则|政策|措施|方案|意见|条例|决定|规范|标准|计划|规划|公告|通告|指引|指南|规则|"
              "预案|纲要|准则|目录|制度|批复|文件|指导意见")
-SUBJECT_RE = re.compile(rf"本(?:{DOC_WORDS})|现予(?:以)?(?:公布|发布|印发)|现将[^。]{{0,80}}?(?:公布|发布|印发)")
+SUBJECT_RE = re.compile(rf"本(?:{DOC_WORDS})|现予(?:以)?(?:公布|发布|印发|转发)|现将[^。]{{0,80}}?(?:公布|发布|印发|转发)|"
+                        rf"现(?:转发|印发)给你们")
 # A weaker subject for an end date: 政策执行至… / 上述政策…执行期限为…
 SUBJECT_END_RE = re.compile(rf"{SUBJECT_RE.pattern}|(?:^|[（(][一二三四五六七八九十]+[)）]|上述|以上|该项?)政策")
 NOT_DOC = re.compile(r"(?:证|卡|资格|协议|合同|结果|号牌|名单|目录|证书|认定|评定|许可|备案|指标)$")
 
-_REL = r"(?P<rel>印发|发布|公布|发出|颁布|下发|公告|发文|签发)之日"
+_REL = r"(?P<rel>印发|发布|公布|发出|颁布|下发|公告|发文|签发|(?:国务院)?批准)之日"
 EFFECTIVE_RE = re.compile(
     rf"(?:自|从|于)\s*(?:{DATE}|{_REL})\s*(?:起)?\s*(?:开始)?(?:施行|实施|执行|试行|生效)")
 ISSUED_IN_FORCE_RE = re.compile(r"现(?:予)?印发(?:施行|实施|执行)")
@@ -354,4 +355,4 @@ def is_current(v: Validity) -> bool:
 
 
 __all__ = ["extract_validity", "validity", "link_repeals", "corpus_facts", "corpus_validity", "is_current",
-           "normalise_title", "normalise_number", "Window"]
+           "normalise_title", "normalise_number"]
