@@ -110,3 +110,26 @@ def test_entity_types_industries_and_sizes():
     assert tx.size_qualifies("小微企业", {"中型", "小型", "微型"}) is None
     assert tx.size_qualifies("中小企业", "大型") is False
     assert tx.size_class("软件和信息技术服务业", 80, 3000) == "小型"
+
+
+def test_bad_cases_are_reported_and_the_rest_scored(demo_records):
+    cases, _ = read_jsonl(CASES)
+    broken = [{"id": "bad-date", "as_of": "2025-13-01", "profile": {}, "expect_match": []},
+              {"id": "bad-profile", "profile": {"employees": "many"}, "expect_match": []}] + cases[:2]
+    r = score_matches(broken, *demo_records)
+    assert [b["case"] for b in r["bad"]] == ["bad-date", "bad-profile"] and r["n"] == 2
+
+
+def test_documents_without_conditions_are_not_listed():
+    from core.records import Document
+    from ingest.chunk import chunk
+    from answer.policies.matching import analyse_policy
+
+    doc = Document(doc_id="plain", source="test", kind="policy", title="示例市关于做好防汛工作的通知",
+                   text="各区：\n请做好防汛工作。\n示例市应急管理局\n2025年5月1日", region="示例市")
+    p = analyse_policy(doc, chunk(doc))
+    assert p.eligibility.criteria == [] and p.facts.published.isoformat() == "2025-05-01"
+    res = match({"region": "示例市"}, [p], date(2025, 6, 1))
+    assert res.matches == [] and res.not_eligible == []
+    empty = Document(doc_id="empty", source="test", kind="article", title="空", text="无")
+    assert analyse_policy(empty, []).facts.statements == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from answer.policies.spans import Span, lines
 
@@ -74,10 +75,12 @@ def _heading(line: Span) -> tuple[float, str] | None:
     return None
 
 
-def find_sections(text: str) -> list[Section]:
+@lru_cache(maxsize=256)
+def find_sections(text: str) -> tuple[Section, ...]:
     """Every heading-led section of the text, any kind (``other`` included), in order."""
     all_lines = lines(text)
-    heads = [(i, h) for i, ln in enumerate(all_lines) if (h := _heading(ln))]
+    heading_of = {i: h for i, ln in enumerate(all_lines) if (h := _heading(ln))}
+    heads = sorted(heading_of.items())
     out = []
     for k, (i, (level, title)) in enumerate(heads):
         if not title:
@@ -88,22 +91,20 @@ def find_sections(text: str) -> list[Section]:
             if lv2 <= level:
                 end_idx = j
                 break
-        body = all_lines[i + 1: end_idx]
+        body_idx = range(i + 1, end_idx)
         if _ARTICLE.match(line.text):
             # the article's own line carries its text after the heading clause
             rest = line.text.find(title) + len(title)
-            first = Span(line.start + rest, line.end, line.text[rest:].lstrip("：: "))
-            body = ([Span(line.end - len(first.text), line.end, first.text)] if first.text else []) + body
-        items = tuple(ln for ln in body if not _is_pure_heading(ln))
+            first = line.text[rest:].lstrip("：: ")
+            lead = (Span(line.end - len(first), line.end, first),) if first else ()
+        else:
+            lead = ()
+        items = lead + tuple(all_lines[j] for j in body_idx
+                             if not (j in heading_of and not _ARTICLE.match(all_lines[j].text)))
         out.append(Section(kind=section_kind(title), heading=line, title=title, level=level,
                            start=line.end, end=all_lines[end_idx - 1].end if end_idx > i + 1 else line.end,
                            items=items))
-    return out
-
-
-def _is_pure_heading(line: Span) -> bool:
-    h = _heading(line)
-    return bool(h) and not _ARTICLE.match(line.text)
+    return tuple(out)
 
 
 def sections_of(text: str, kind: SectionKind) -> list[Section]:
