@@ -133,3 +133,21 @@ def test_documents_without_conditions_are_not_listed():
     assert res.matches == [] and res.not_eligible == []
     empty = Document(doc_id="empty", source="test", kind="article", title="空", text="无")
     assert analyse_policy(empty, []).facts.statements == []
+
+
+def test_conditions_of_which_one_suffices():
+    from core.records import Document
+    from ingest.chunk import chunk
+    from answer.policies.matching import analyse_policy
+
+    text = ("一、申请条件\n申请企业应在示例市依法注册，并符合下列条件之一：\n（一）纳入规模以上统计的国家高新技术企业；\n"
+            "（二）国家科技型中小企业；\n（三）获批企业技术中心、工程技术研究中心。\n二、支持标准\n一次性奖励10万元。")
+    doc = Document(doc_id="anyof", source="test", kind="policy", title="示例市科技企业人才公寓申请指引", text=text,
+                   region="示例市")
+    p = analyse_policy(doc, chunk(doc))
+    assert {c.any_of for c in p.eligibility.criteria if c.kind == "qualification"} == {0}  # the intro line
+    assert [c.any_of for c in p.eligibility.criteria if c.kind == "region"] == [None]
+    ok = match({"region": "示例市", "qualifications": ["科技型中小企业"]}, [p], date(2025, 6, 1))
+    assert [m.doc_id for m in ok.matches] == ["anyof"]
+    no = match({"region": "示例市", "qualifications": ["专精特新中小企业"]}, [p], date(2025, 6, 1))
+    assert no.matches == [] and "任何一项" in no.not_eligible[0].reasons[0]

@@ -73,6 +73,7 @@ _CONDITIONAL_AFTER = re.compile(r"^[^，；。]{0,10}?的(?:企业|单位|项目
 _LINE_CONDITIONAL = re.compile(r"^[^，；。：:]{2,40}?的[，,]")
 _PROGRAMME = re.compile(r"^(?P<label>[^，；。：:（(]{2,10}?)(?:支持|适用于|面向)")
 _LABEL = re.compile(r"^(?P<label>[^，；。：:（(]{2,14})[：:]")
+_ANY_OF = re.compile(r"(?:条件|情形|要求|资格)之一|之一的")
 _NOT_BRANCH = re.compile(r"年龄|学历|时间|地点|条件|要求|对象|范围|方式|注意|说明|其他|备注")
 _MONEY = {"亿元": ("万元", 10000.0), "万元": ("万元", 1.0), "元": ("万元", 0.0001),
           "亿美元": ("万美元", 10000.0), "万美元": ("万美元", 1.0), "美元": ("万美元", 0.0001),
@@ -123,7 +124,8 @@ class _Reader:
         lines name the applicant as the subject of other conditions (企业近三年无…)."""
         return branch not in self.entity_seen
 
-    def criteria_of_line(self, line: Span, n: int, branch: str | None, conditional: bool) -> list[Criterion]:
+    def criteria_of_line(self, line: Span, n: int, branch: str | None, conditional: bool,
+                         any_of: int | None = None) -> list[Criterion]:
         text, base = line.text, line.start
         masked = mask(text, "《（(〈", keep=_quantity_remark)
         wide = mask(text, "《（(〈", keep=_inclusion_remark)
@@ -131,7 +133,8 @@ class _Reader:
 
         def add(kind, s, e, **kw):
             found.append(Criterion(kind=kind, text=text[s:e], citation=self.citer.cite(base + s, base + e),
-                                   branch=branch, conditional=kw.pop("conditional", conditional), line=n, **kw))
+                                   branch=branch, conditional=kw.pop("conditional", conditional), line=n,
+                                   any_of=any_of, **kw))
 
         regions: dict[str, tuple[int, int]] = {}
         for pat in REGION_RES:
@@ -199,13 +202,17 @@ class _Reader:
         items = [it for sec in sections_of(self.doc.text, "criteria") for it in sec.items]
         labelled = [_LABEL.match(_MARKER.sub("", it.text)) for it in items]
         real = [m for m in labelled if m and not _NOT_BRANCH.search(m.group("label"))]
+        group = None
         for n, (it, lab) in enumerate(zip(items, labelled)):
             body = _MARKER.sub("", it.text)
+            intro = bool(re.search(r"[：:]$", body.rstrip()))
+            in_group = group if not intro else None
+            group = n if intro and _ANY_OF.search(body) else (None if intro else group)
             branch = lab.group("label") if lab and len(real) >= 2 and not _NOT_BRANCH.search(lab.group("label")) else None
             plain = mask(body, "《（(〈")
             conditional = bool(_LINE_CONDITIONAL.match(plain) or (not branch and _PROGRAMME.match(plain)))
             lines_out.append(ConditionLine(text=it.text, citation=self.citer.cite(it.start, it.end)))
-            out.extend(self.criteria_of_line(it, n, branch, conditional))
+            out.extend(self.criteria_of_line(it, n, branch, conditional, in_group))
         return out, lines_out
 
     def implicit_region(self, criteria: list[Criterion]) -> Criterion | None:

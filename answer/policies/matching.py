@@ -106,7 +106,16 @@ def _decidable(c: Criterion) -> bool:
 
 def _decide(criteria: list[Criterion], results: list[CriterionResult]) -> tuple[bool, list[str]]:
     reasons = [f"不符合：{r.text}（{r.why}）" if r.why else f"不符合：{r.text}"
-               for c, r in zip(criteria, results) if r.met is False and not c.branch and not c.conditional]
+               for c, r in zip(criteria, results)
+               if r.met is False and not c.branch and not c.conditional and c.any_of is None]
+    groups: dict[int, dict[int, list[bool | None]]] = {}
+    for c, r in zip(criteria, results):
+        if c.any_of is not None and not c.branch and not c.conditional:
+            groups.setdefault(c.any_of, {}).setdefault(c.line, []).append(r.met)
+    for lines in groups.values():
+        if lines and all(False in mets for mets in lines.values()):
+            reasons.append("不符合下列条件中的任何一项：" + "；".join(
+                r.text for c, r in zip(criteria, results) if c.line in lines and r.met is False))
     branches: dict[str, list[bool | None]] = {}
     for c, r in zip(criteria, results):
         if c.branch:
@@ -155,7 +164,8 @@ def match(profile: CompanyProfile | dict, policies: list[PolicyAnalysis], as_of:
         for c in criteria:
             met, why = evaluate(c, profile, as_of)
             results.append(CriterionResult(text=c.text, kind=c.kind, met=met, citation=c.citation, why=why,
-                                           branch=c.branch, conditional=c.conditional, implicit=c.implicit))
+                                           branch=c.branch, any_of=c.any_of, conditional=c.conditional,
+                                           implicit=c.implicit))
         ok, reasons = _decide(criteria, results)
         v = validity(p.facts, as_of, repealed_by.get(p.doc_id))
         if v.status == "expired":

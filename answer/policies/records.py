@@ -124,6 +124,7 @@ class Criterion(_Frozen):
     value: float | None = None
     unit: str | None = None
     branch: str | None = None
+    any_of: int | None = None  # lines after “符合下列条件之一：” share a group; one line of it must pass
     conditional: bool = False
     implicit: bool = False  # the issuer's region, when no condition names a region
     line: int | None = None  # index of the condition line it was read from
@@ -194,6 +195,7 @@ class CriterionResult(_Frozen):
     citation: Citation
     why: str | None = None
     branch: str | None = None
+    any_of: int | None = None
     conditional: bool = False
     implicit: bool = False
 
