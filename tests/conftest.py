@@ -191,3 +191,10 @@ def st_model_factory():
 def tiny_st_model(tmp_path_factory) -> str:
     """A tiny offline sentence-transformers model over the small test build's characters, built once."""
     return str(_make_tiny_st_model(tmp_path_factory.mktemp("st") / "tiny"))
+
+@pytest.fixture(scope="session")
+def demo_records(demo_build):
+    """The demo corpus ingested for real (documents by id, chunks by document id)."""
+    from answer.policies.scoring import read_build
+
+    return read_build(demo_build)
