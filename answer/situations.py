@@ -4,7 +4,7 @@ each answer keeps.
     situations = build_situations(materials, title=doc.title, routes=doc.fields.get("routes"))
     answers = understand(query, situations).answers          # 我是外省户籍 → {"household": "nonlocal"}
     answers.update(parse_answers("agent:self"))             # the request's situation=ID:OPTION,…
-    rows = checklist(materials, situations, answers)        # every material, with applies / when
+    rows = checklist(materials, situations, answers)        # answer.checklist: every material, applies / when
 
 ``materials`` are plain dicts ``{name, condition, required, …}`` as the item (or the merged 一件事
 list) carries them; ``sources`` / ``source_titles`` (the items a merged material comes from) and
@@ -15,11 +15,8 @@ decides (``affects``) and, per option, the materials that option keeps. Question
 same thing are asked once whatever item of a bundle raised them (every 委托他人办理的 / 授权委托书 /
 代办人身份证 is the one ``agent`` question); see :mod:`answer.dimensions`.
 
-``checklist`` never drops a row: each material gets ``applies`` — true (always, or every question
-it depends on is answered its way), false (an answer excluded it: ``excluded_by`` names the
-``situation:option``), null (it depends on a question not answered yet: ``pending``) — and ``when``:
-the condition ids (``situation:option``) under which it applies; ids of one situation are
-alternatives (OR), different situations must all hold (AND).
+Applying answers (:func:`answer.checklist.checklist`) and reading them from the question
+(:func:`answer.understand.understand`) live beside this module.
 """
 from __future__ import annotations
 
@@ -29,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from answer.conditions import Cond, flat, item_forms, material_conditions, name_parts
-from answer.dimensions import AGE_QUESTION, DIMENSIONS, ORDER, PLACE_NONE, PLACE_QUESTION, Option
+from answer.dimensions import AGE_QUESTION, DIMENSIONS, ORDER, PLACE_NONE, PLACE_QUESTION
 
 
 @dataclass(frozen=True)
@@ -182,9 +179,12 @@ class _Q:
     or_with: dict[str, list[str]] = field(default_factory=dict)
 
 
-def build_situations(materials: list[dict], title: str = "", routes: list[dict] | None = None) -> list[Situation]:
+def build_situations(materials: list[dict], title: str = "", routes: list[dict] | None = None,
+                     members: list[str] | None = None) -> list[Situation]:
     """The questions that decide these materials, deduplicated by meaning (see the module doc).
-    ``routes``: a bundle's alternative routes (``Document.fields["routes"]``)."""
+    ``routes`` / ``members``: a bundle's alternative routes and member items (``Document.fields``);
+    a merged material that some member outside every route needs stays unconditional, one that only
+    routed members need is kept by the route options that take those members."""
     qs: dict[str, _Q] = {}
     conds = material_conds(materials, title)
 
@@ -272,11 +272,11 @@ def build_situations(materials: list[dict], title: str = "", routes: list[dict] 
             for sid, _ in placed:
                 qs[sid].or_with[str(m.get("name") or "")] = [f"{s2}:{o}" for s2, ids2 in placed if s2 != sid
                                                              for o in ids2]
-    _add_routes(qs, materials, routes or [])
+    _add_routes(qs, materials, routes or [], members)
     return _finish(qs, bands, cities)
 
 
-def _add_routes(qs: dict[str, _Q], materials: list[dict], routes: list[dict]) -> None:
+def _add_routes(qs: dict[str, _Q], materials: list[dict], routes: list[dict], members: list[str] | None) -> None:
     """A bundle's alternative routes: each option keeps the materials of its member items; a
     material that also comes from an item outside the question (or from the bundle itself) stays."""
     from answer.understand import route_dimension  # the route labels are read like a question
@@ -300,6 +300,8 @@ def _add_routes(qs: dict[str, _Q], materials: list[dict], routes: list[dict]) ->
         routed = {mid for o in options for mid in o.get("members") or []}
         for m in materials:
             srcs = list(m.get("sources") or [])
+            if members:  # the bundle's own (merged 一次性告知) list repeats its members' rows
+                srcs = [s for s in srcs if s in members]
             if not srcs or any(s not in routed for s in srcs):
                 continue
             keeps = [oid for oid, o in zip(ids, options) if set(srcs) & set(o.get("members") or [])]
@@ -337,98 +339,3 @@ def _finish(qs: dict[str, _Q], bands: list, cities: list[str]) -> list[Situation
                              tuple((n, tuple(ids)) for n, ids in q.or_with.items())))
     rank = {d: i for i, d in enumerate(ORDER)}
     return sorted(out, key=lambda s: (rank.get(s.dimension, rank["generic"]), s.id))
-
-
-# --------------------------------------------------------------------------- answers → checklist
-
-
-def parse_answers(text: str | list[str] | None, situations: list[Situation] | None = None) -> dict[str, str]:
-    """``"agent:self,age:lt16"`` (or a list of such parts) → ``{"agent": "self", "age": "lt16"}``.
-    With ``situations``, an unknown situation or option raises :class:`BadSituation`."""
-    parts = text if isinstance(text, list) else re.split(r"[,，;；]", text or "")
-    out: dict[str, str] = {}
-    for p in parts:
-        p = p.strip()
-        if not p:
-            continue
-        sid, sep, oid = p.partition(":")
-        if not sep or not sid.strip() or not oid.strip():
-            raise BadSituation(f"situation answer {p!r} is not ID:OPTION")
-        out[sid.strip()] = oid.strip()
-    if situations is not None:
-        known = {s.id: s for s in situations}
-        for sid, oid in out.items():
-            if sid not in known:
-                raise BadSituation(f"unknown situation {sid!r} (known: {', '.join(known) or 'none'})")
-            if known[sid].option(oid) is None:
-                raise BadSituation(f"situation {sid!r} has no option {oid!r} "
-                                   f"(options: {', '.join(o.id for o in known[sid].options)})")
-    return out
-
-
-def checklist(materials: list[dict], situations: list[Situation], answers: dict[str, str] | None = None) -> list[dict]:
-    """Every material with ``applies`` (true / false / null), ``when`` (condition ids),
-    ``when_all`` (the same ids as groups: each group is satisfied by any one of its ids, and every
-    group must be; a group spans two situations only for an either-case such as （换发、加注）),
-    ``excluded_by`` (the answers that excluded it) and ``pending`` (the questions it waits on).
-    Answers to situations or options that do not exist are ignored (see :func:`parse_answers`)."""
-    answers = answers or {}
-    out = []
-    for m in materials:
-        name = str(m.get("name") or "")
-        groups: list[list[tuple[str, str]]] = []
-        for s in situations:
-            if name not in s.affects:
-                continue
-            terms = [(s.id, o.id) for o in s.options if name in o.keeps]
-            terms += [tuple(t.split(":", 1)) for t in dict(s.or_with).get(name, ())]
-            if set(terms) not in [set(g) for g in groups]:
-                groups.append(terms)
-        known = {s.id: s for s in situations}
-        excluded, pending = [], []
-        for g in groups:
-            answered = {sid: answers.get(sid) for sid, _ in g
-                        if sid in known and answers.get(sid) is not None and known[sid].option(answers[sid])}
-            if any(answered.get(sid) == o for sid, o in g):
-                continue
-            open_ = sorted({sid for sid, _ in g if sid not in answered})
-            if open_:
-                pending += [sid for sid in open_ if sid not in pending]
-            else:
-                excluded += [f"{sid}:{ans}" for sid, ans in answered.items() if f"{sid}:{ans}" not in excluded]
-        when = []
-        for g in groups:
-            when += [f"{sid}:{o}" for sid, o in g if f"{sid}:{o}" not in when]
-        applies = False if excluded else (None if pending else True)
-        out.append({**m, "applies": applies, "when": when, "when_all": [[f"{sid}:{o}" for sid, o in g] for g in groups],
-                    "excluded_by": excluded, "pending": pending})
-    return out
-
-
-def score_situation_case(case: dict, materials: list[dict], title: str = "", region: str | None = None,
-                         routes: list[dict] | None = None) -> dict[str, Any]:
-    """One ``situation_expect`` case: understand the situation stated in ``case["query"]``, apply
-    it to the item's ``materials`` and compare with the expected ``keep`` / ``drop`` names.
-
-    A keep is right when the material ``applies`` is true, a drop when it is false (null — still
-    undecided — is wrong for both). ``wrong_drops`` lists every material dropped that the case
-    does not list under ``drop`` (an unconditional material dropped would be one): the target is none."""
-    from answer.understand import understand
-
-    expect = case.get("situation_expect") or {}
-    situations = build_situations(materials, title=title, routes=routes)
-    got = understand(case["query"], situations, region=region)
-    rows = checklist(materials, situations, got.answers)
-    applies: dict[str, Any] = {}
-    for r in rows:
-        applies.setdefault(r["name"], r["applies"])
-    keep, drop = list(expect.get("keep") or []), list(expect.get("drop") or [])
-    missing = [n for n in keep + drop if n not in applies]
-    kept_wrong = [n for n in keep if applies.get(n) is not True]
-    dropped_wrong = [n for n in drop if applies.get(n) is not False]
-    n = len(keep) + len(drop)
-    correct = n - len(kept_wrong) - len(dropped_wrong)
-    return {"qid": case.get("qid"), "n": n, "correct": correct, "share": correct / n if n else 1.0,
-            "kept_wrong": kept_wrong, "dropped_wrong": dropped_wrong,
-            "wrong_drops": sorted({r["name"] for r in rows if r["applies"] is False and r["name"] not in drop}),
-            "missing": missing, "answers": got.answers, "understood": got.understood}

@@ -1,6 +1,7 @@
 """Measure the situation checklist on query files that carry ``situation_expect`` (情形引导).
 
     python -m eval.situations --queries eval/sets/situations-guangdong.jsonl --data ../shared/data [--part val] [--json]
+    python -m eval.situations --census --data ../shared/data      # how many materials carry which conditions
 
 Each case names its item (``primary``, else the best-graded ``relevant`` id); the item is read from
 the real source through its ingest adapter, the situation stated in the question is understood,
@@ -18,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from answer.situations import score_situation_case
+from answer.checklist import score_situation_case
 from eval.split import select
 
 
@@ -63,7 +64,7 @@ def run(cases: list[dict], docs: dict[str, Any]) -> dict[str, Any]:
             missing.append(case.get("qid"))
             continue
         r = score_situation_case(case, list(doc.fields.get("materials") or []), title=doc.title,
-                                 region=doc.region, routes=doc.fields.get("routes"))
+                                 region=doc.region, routes=doc.fields.get("routes"), members=doc.fields.get("members"))
         results.append(r)
     n = sum(r["n"] for r in results)
     correct = sum(r["correct"] for r in results)
@@ -77,14 +78,48 @@ def run(cases: list[dict], docs: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def census(docs: dict[str, Any]) -> dict[str, Any]:
+    """How many material rows of these items carry a condition, and of what kind: ``dimension``
+    (at least one condition read into a dimension) or ``generic`` only; and per dimension."""
+    from answer.conditions import flat
+    from answer.situations import material_conds
+
+    rows = names = 0
+    kinds = {"none": 0, "dimension": 0, "generic": 0}
+    per_dim: dict[str, int] = {}
+    conditional_names: set[str] = set()
+    for doc in docs.values():
+        mats = list(doc.fields.get("materials") or [])
+        for m, (conds, _) in zip(mats, material_conds(mats, doc.title)):
+            rows += 1
+            dims = {c.dim for c in flat(conds) if c.dim != "any"}
+            kind = "none" if not dims else ("generic" if dims == {"generic"} else "dimension")
+            kinds[kind] += 1
+            for d in dims:
+                per_dim[d] = per_dim.get(d, 0) + 1
+            if dims:
+                conditional_names.add(m.get("name"))
+        names += len(mats)
+    return {"items": sum(1 for d in docs.values() if d.fields.get("materials")), "material_rows": rows,
+            "conditional_rows": kinds["dimension"] + kinds["generic"], "by_kind": kinds,
+            "by_dimension": dict(sorted(per_dim.items(), key=lambda kv: -kv[1])),
+            "distinct_conditional_names": len(conditional_names)}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="situation checklist accuracy (situation_expect cases)")
-    ap.add_argument("--queries", type=Path, required=True)
+    ap.add_argument("--queries", type=Path)
+    ap.add_argument("--census", action="store_true", help="count the conditions of every item's materials instead")
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--part", choices=("train", "val", "all"), default="all")
     ap.add_argument("--json", action="store_true", help="print the whole report as JSON")
     ap.add_argument("--show", action="store_true", help="list each case that is not fully right")
     args = ap.parse_args(argv)
+    if args.census:
+        print(json.dumps(census(load_items(args.data)), ensure_ascii=False, indent=1))
+        return 0
+    if args.queries is None:
+        ap.error("--queries is required (or --census)")
     cases = select(load_cases(args.queries), args.part)
     report = run(cases, load_items(args.data))
     report["part"] = args.part
