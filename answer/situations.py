@@ -96,8 +96,9 @@ def _either(alternatives: list[list[Cond]]) -> list[Cond]:
     return out
 
 
-def material_conds(materials: list[dict], title: str = "") -> list[tuple[list[Cond], str]]:
-    """Per material: its conditions and the source (item id) they were read in."""
+def material_conds(materials: list[dict], title: str = "", members: list[str] | None = None) -> list[tuple[list[Cond], str]]:
+    """Per material: its conditions and the source (item id) they were read in (a member item
+    rather than the bundle that repeats it in its merged list)."""
     by_source: dict[str, list[str]] = {}
     for m in materials:
         for s, _ in _sources(m, title):
@@ -109,7 +110,8 @@ def material_conds(materials: list[dict], title: str = "") -> list[tuple[list[Co
         notes = [p for p in re.split(r"\s+/\s+", str(m.get("condition") or "")) if p] or [None]
         alts = [list(material_conditions(name, note, m.get("required"), title=t, forms=forms[s]))
                 for s, t in _sources(m, title) for note in notes]
-        out.append((_either(alts), _sources(m, title)[0][0]))
+        srcs = [s for s, _ in _sources(m, title)]
+        out.append((_either(alts), next((s for s in srcs if members and s in members), srcs[0])))
     return out
 
 
@@ -121,7 +123,7 @@ def _core(text: str) -> str:
     return re.sub(r"(?:才需提供|需要|时|的)+$", "", c).strip(" ，,") or text
 
 
-_TURN = re.compile(r"(?:申请)?(.{2,6}?)(?:变更为|转变为|转为|改为|变为|变)(?![更化动])(.{2,6})$")
+_TURN = re.compile(r"(?:申请)?(.{2,6}?)(?:变更为|转变为|转为|改为|变为|变(?![更化动])|改(?![革造建善正]))(.{2,6})$")
 
 
 def _base_key(key: str) -> tuple[str, bool]:
@@ -186,7 +188,7 @@ def build_situations(materials: list[dict], title: str = "", routes: list[dict] 
     a merged material that some member outside every route needs stays unconditional, one that only
     routed members need is kept by the route options that take those members."""
     qs: dict[str, _Q] = {}
-    conds = material_conds(materials, title)
+    conds = material_conds(materials, title, members)
 
     def keep(q: _Q, m: dict, option_ids: list[str], text: str, source: str) -> None:
         name = str(m.get("name") or "")

@@ -125,7 +125,7 @@ def match_wording(text: str, query: str) -> tuple[bool, str, float] | None:
 
 
 _TURN = re.compile(r"^(.{2,6}?)变(?![更化动])(.{2,6})$")
-_TURN_WORDS = re.compile(r"变更为|转变为|转为|改为|变为|转成|变成|转")
+_TURN_WORDS = re.compile(r"变更为|转变为|转为|改为|变为|转成|变成|转|改(?![革造建善正])")
 
 
 def match_turn(wording: str, query: str) -> tuple[bool, str] | None:
