@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from answer.conditions import alternatives
 from answer.situations import BadSituation, Situation, build_situations
 
 def parse_answers(text: str | list[str] | None, situations: list[Situation] | None = None) -> dict[str, str]:
@@ -43,7 +44,8 @@ def checklist(materials: list[dict], situations: list[Situation], answers: dict[
     """Every material with ``applies`` (true / false / null), ``when`` (condition ids),
     ``when_all`` (the same ids as groups: each group is satisfied by any one of its ids, and every
     group must be; a group spans two situations only for an either-case such as （换发、加注）),
-    ``excluded_by`` (the answers that excluded it) and ``pending`` (the questions it waits on).
+    ``excluded_by`` (the answers that excluded it), ``pending`` (the questions it waits on) and, for
+    a material that accepts one document or another (居民身份证或户口簿), ``one_of``.
     Answers to situations or options that do not exist are ignored (see :func:`parse_answers`)."""
     answers = answers or {}
     out = []
@@ -73,8 +75,12 @@ def checklist(materials: list[dict], situations: list[Situation], answers: dict[
         for g in groups:
             when += [f"{sid}:{o}" for sid, o in g if f"{sid}:{o}" not in when]
         applies = False if excluded else (None if pending else True)
-        out.append({**m, "applies": applies, "when": when, "when_all": [[f"{sid}:{o}" for sid, o in g] for g in groups],
-                    "excluded_by": excluded, "pending": pending})
+        row = {**m, "applies": applies, "when": when, "when_all": [[f"{sid}:{o}" for sid, o in g] for g in groups],
+               "excluded_by": excluded, "pending": pending}
+        one_of = alternatives(name)
+        if one_of:
+            row["one_of"] = one_of
+        out.append(row)
     return out
 
 

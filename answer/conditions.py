@@ -70,7 +70,7 @@ _VERB = r"(?:还应当?|应当?|需要|需|须|另需)?(?:提交|提供|交验|�
 _LEAD_DE = re.compile(r"^(?P<c>[^，,；;：:]{2,40}?的)(?:[，,]|(?=" + _VERB + r"))(?P<rest>.*)$")
 _LEAD_IF = re.compile(r"^(?P<c>(?:如果|若|如|凡)[^，,；;]{2,30}?)(?:者)?[，,](?P<rest>.+)$")
 _LEAD_APPLY = re.compile(r"^(?P<c>(?:申请|因|属于|对于|涉及)[^，,；;]{2,30}?)[，,]\s*" + _VERB + r"(?P<rest>.+)$")
-_DOC_HEAD = re.compile(r"(?:证|书|表|件|材料|证明|报告|协议|合同|函|照片|相片|执照|凭证|清单|说明|方案|图|原件|复印件|文本|资料)$")
+_DOC_HEAD = re.compile(r"(?:证|书|表|件|材料|证明|报告|协议|合同|函|照片|相片|照|执照|凭证|清单|说明|方案|图|原件|复印件|文本|资料|簿|卡|声明|本|回执|单|票据|批文|决议|章程|意见|记录)$")
 _LEAD_COMMA = re.compile(r"^(?P<c>[^，,；;：:]{2,20})[，,]\s*" + _VERB + r"(?P<rest>.+)$")
 _LEAD_COLON = re.compile(r"^(?P<c>[^：:，,]{2,20})[：:](?P<rest>.+)$")
 _SUBJECT = re.compile(r"^(?P<c>[^，,；;《》“”]{2,24}?(?:人员|居民|军人|华侨|同胞|关系|者))(?:需|须|应当?|还应)?(?:提交|交验)(?P<rest>.+)$")
@@ -321,6 +321,18 @@ def material_conditions(name: str, condition: str | None = None, required: bool 
                                        for p in parts)]
     conds += [c for c in bare if c.dim not in have or c.dim == "age"]
     return tuple(_merge(conds))
+
+
+def alternatives(name: str) -> list[str]:
+    """The documents a material accepts instead of one another (居民身份证或户口簿 → both), when
+    every part names a document; else []. Not a question: any one of them will do."""
+    text = _PAREN.sub("", name).strip(" 。.；;")
+    if "或" not in text:
+        return []
+    parts = [p.strip(" ，,") for p in re.split(r"或者|或|、", text)]
+    if len(parts) < 2 or not all(len(p) >= 2 and _DOC_HEAD.search(p) for p in parts):
+        return []
+    return parts
 
 
 def flat(conds) -> list[Cond]:

@@ -81,13 +81,14 @@ def run(cases: list[dict], docs: dict[str, Any]) -> dict[str, Any]:
 def census(docs: dict[str, Any]) -> dict[str, Any]:
     """How many material rows of these items carry a condition, and of what kind: ``dimension``
     (at least one condition read into a dimension) or ``generic`` only; and per dimension."""
-    from answer.conditions import flat
+    from answer.conditions import alternatives, flat
     from answer.situations import material_conds
 
     rows = names = 0
     kinds = {"none": 0, "dimension": 0, "generic": 0}
     per_dim: dict[str, int] = {}
     conditional_names: set[str] = set()
+    either_or = 0
     for doc in docs.values():
         mats = list(doc.fields.get("materials") or [])
         for m, (conds, _) in zip(mats, material_conds(mats, doc.title)):
@@ -99,11 +100,12 @@ def census(docs: dict[str, Any]) -> dict[str, Any]:
                 per_dim[d] = per_dim.get(d, 0) + 1
             if dims:
                 conditional_names.add(m.get("name"))
+            either_or += bool(alternatives(str(m.get("name") or "")))
         names += len(mats)
     return {"items": sum(1 for d in docs.values() if d.fields.get("materials")), "material_rows": rows,
             "conditional_rows": kinds["dimension"] + kinds["generic"], "by_kind": kinds,
             "by_dimension": dict(sorted(per_dim.items(), key=lambda kv: -kv[1])),
-            "distinct_conditional_names": len(conditional_names)}
+            "distinct_conditional_names": len(conditional_names), "either_or_rows": either_or}
 
 
 def main(argv: list[str] | None = None) -> int:

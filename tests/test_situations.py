@@ -182,6 +182,15 @@ def test_questions_are_asked_once_across_the_members_of_a_bundle():
     assert [n for n, r in rows.items() if r["applies"] is True] == ["营业执照"]
 
 
+def test_either_or_documents_are_one_row_not_a_question():
+    mats = [_m("居民身份证或户口簿"), _m("学历证书、职称证书或职业资格证书"), _m("申请单位或个人出具的申请函")]
+    assert build_situations(mats) == []
+    rows = _rows(mats, [])
+    assert rows["居民身份证或户口簿"]["one_of"] == ["居民身份证", "户口簿"]
+    assert rows["学历证书、职称证书或职业资格证书"]["one_of"] == ["学历证书", "职称证书", "职业资格证书"]
+    assert "one_of" not in rows["申请单位或个人出具的申请函"] and rows["申请单位或个人出具的申请函"]["applies"] is True
+
+
 def test_parse_answers_checks_ids_and_options():
     ss = build_situations(PASSPORT_LIKE, title="某证件办理")
     assert parse_answers("agent:self, age:lt14", ss) == {"agent": "self", "age": "lt14"}
