@@ -37,6 +37,7 @@ COLUMN_FIELDS = {"材料名称": 0, "份数": 1, "原件或复印件": 2, "是�
 HEADINGS = {
     "summary": "事项概况",
     "members": "包含事项",
+    "routes": "情形引导",
     "conditions": "受理条件",
     "materials": "申请材料",
     "process": "办理流程",
@@ -121,6 +122,16 @@ def validate(data: dict) -> None:
                 raise CorpusError(f"{b['_file']}: {b['id']}: member {m!r} is not an item")
         if len(b.get("members", [])) < 2:
             raise CorpusError(f"{b['_file']}: {b['id']}: a bundle needs at least two members")
+        for route in b.get("routes") or []:
+            opts = route.get("options") or []
+            if not route.get("question") or len(opts) < 2 or not all(o.get("label") for o in opts):
+                raise CorpusError(f"{b['_file']}: {b['id']}: a route needs a question and two or more labelled options")
+            if not any(o.get("members") for o in opts):
+                raise CorpusError(f"{b['_file']}: {b['id']}: route {route['question']!r} routes no member")
+            for o in opts:
+                for m in o.get("members") or []:
+                    if m not in b["members"]:
+                        raise CorpusError(f"{b['_file']}: {b['id']}: route option {o['label']!r}: {m!r} is not a member")
     for q in data["queries"]:
         for doc_id in q.get("relevant", {}):
             if doc_id not in seen:
@@ -285,6 +296,23 @@ def _material_table(rows: list[list], columns: list[str]) -> str:
     )
 
 
+def _routes(routes: list[dict], items: dict[str, dict]) -> str:
+    """The 情形引导 block of a bundle: one question per route, each option with the member items it
+    takes (or a note when it takes none)."""
+    blocks = []
+    for route in routes:
+        lis = []
+        for o in route["options"]:
+            links = "、".join(f"<a href=\"{m}.html\" data-item-id=\"{m}\">{escape(items[m]['title'])}</a>"
+                             for m in o.get("members") or [])
+            note = escape(o.get("note") or "")
+            body = (links + (f"（{note}）" if note else "")) if links else (note or "无需办理上述事项")
+            lis.append(f"<li><span class=\"option-label\">{escape(o['label'])}</span>：{body}</li>")
+        blocks.append(f"\n    <div class=\"situation\"><p class=\"situation-question\">{escape(route['question'])}</p>"
+                      f"\n      <ul class=\"situation-options\">{''.join(lis)}</ul></div>")
+    return "".join(blocks) + "\n  "
+
+
 def render_guide(r: dict, site: dict, related: list[tuple[str, str]], items: dict[str, dict],
                  is_bundle: bool) -> str:
     dept = site["departments"][r["dept"]]
@@ -319,6 +347,8 @@ def render_guide(r: dict, site: dict, related: list[tuple[str, str]], items: dic
             f"<li><a href=\"{m}.html\" data-item-id=\"{m}\">{escape(items[m]['title'])}</a></li>"
             for m in r["members"])
         out.append(_section(heads["members"], f"\n    <ul class=\"member-items\">{lis}</ul>\n  "))
+        if r.get("routes"):
+            out.append(_section(heads["routes"], _routes(r["routes"], items)))
     order = r.get("order") or ["conditions", "materials", "process", "time_limit", "fee", "location",
                                 "phone", "complaint", "basis"]
     columns = r.get("columns") or DEFAULT_COLUMNS

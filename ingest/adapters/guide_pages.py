@@ -17,7 +17,9 @@ shape works:
 - 办理时限 lines ``法定办结时限：…`` / ``承诺办结时限：…`` → ``time_limit_legal`` /
   ``time_limit_promised``;
 - bundles (一件事): the 包含事项 list → ``members`` (``data-item-id`` or the link's file stem)
-  and ``member_titles``.
+  and ``member_titles``; the 情形引导 section → ``routes``: ``[{question, options: [{label,
+  members, text}]}]`` (a question is a line ending in ？ or naming 择一; each list item after it is
+  an option: its label before ：, its member items from its links), also kept as text.
 
 Kind: from the file name (``item-`` → service_item, ``bundle-`` → bundle, ``policy-`` →
 policy); otherwise from the structure (a 包含事项 section → bundle, any known guide
@@ -224,6 +226,36 @@ def _members(nodes: list[Tag]) -> tuple[list[str], list[str]]:
     return ids, titles
 
 
+def _link_id(a: Tag) -> str | None:
+    mid = a.get("data-item-id")
+    if not mid and a.get("href"):
+        stem = a["href"].split("#")[0].split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+        mid = stem.rsplit(".", 1)[0] if "." in stem else stem
+    return mid or None
+
+
+def _routes(nodes: list[Tag]) -> tuple[list[dict[str, Any]], list[str]]:
+    """A bundle's 情形引导: alternative routes and the member items each takes; and its text lines."""
+    routes: list[dict[str, Any]] = []
+    lines: list[str] = []
+    for n in nodes:
+        for el in ([n] if n.name in ("p", "dt", "li", "dd", "h3", "h4") else n.find_all(["p", "dt", "li", "dd", "h3", "h4"])):
+            text = re.sub(r"\s+", " ", el.get_text("", strip=True))
+            if not text:
+                continue
+            if el.name in ("li", "dd") and routes:
+                label_el = el.find(class_="option-label")
+                label = label_el.get_text(strip=True) if label_el else re.split(r"[：:]", text, 1)[0]
+                members = [m for m in (_link_id(a) for a in el.find_all("a")) if m]
+                routes[-1]["options"].append({"label": label, "members": members, "text": text})
+                lines.append(text)
+            elif el.name not in ("li", "dd") and (text.endswith(("？", "?", "）")) and ("？" in text or "?" in text
+                                                                                    or "择一" in text)):
+                routes.append({"question": text, "options": []})
+                lines.append(text)
+    return [r for r in routes if len(r["options"]) >= 2], lines
+
+
 def parse_guide(page: ParsedPage) -> tuple[dict[str, Any], list[tuple[str, str]], str | None]:
     """Fields, extra sections and department of a guide page (item or bundle)."""
     root = page.root
@@ -274,6 +306,13 @@ def parse_guide(page: ParsedPage) -> tuple[dict[str, Any], list[tuple[str, str]]
                          "required": None, "condition": None} for ln in _lines(nodes) if _value(ln)]
             if mats:
                 fields.setdefault("materials", []).extend(mats)
+            continue
+        if key == "routes":
+            routes, lines = _routes(nodes)
+            if routes:
+                fields["routes"] = routes
+            if lines:
+                extra.append((heading, "\n".join(lines)))
             continue
         if key == "members":
             ids, titles = _members(nodes)
