@@ -250,7 +250,7 @@ def load(root: Path | str, source: str = "snapshot"):
     """
     from ingest.adapters import Problem, SourceResult
     from ingest.adapters.guide_pages import parse_document
-    from ingest.adapters.html_page import PageError
+    from ingest.html import PageError
 
     result = SourceResult()
     try:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from core.records import Document
 from ingest.adapters import Problem, SourceResult, iter_jsonl
-from ingest.adapters.html_page import EmptyPage, find_doc_number, iso_date, parse_page, strip_leading_title
+from ingest.html import PageError, find_doc_number, iso_date, parse_page, strip_leading_title
 
 SOURCE = "govcn"
 
@@ -36,7 +36,7 @@ def load(root: Path) -> SourceResult:
             continue
         try:
             page = parse_page(raw, page_path)
-        except EmptyPage as e:
+        except PageError as e:
             result.problems.append(Problem(str(page_path), str(e)))
             continue
         labels = page.labels

@@ -32,8 +32,8 @@ from typing import Any
 
 from core.records import Document
 from ingest.adapters import Problem, SourceResult, read_text
-from ingest.adapters.html_page import (_DOC_NO, EmptyPage, ParsedPage, clean_title, cjk_count, iso_date,
-                                       parse_page)
+from ingest.html import (DOC_NO as _DOC_NO, PageError, ParsedPage, clean_title, cjk_count, iso_date,
+                         parse_page)
 
 SOURCE = "guangzhou"
 REGION = "广州"
@@ -112,7 +112,7 @@ def _read_page(path: Path) -> _Page:
             return page
         try:
             parsed = parse_page(raw, path)
-        except EmptyPage as e:
+        except PageError as e:
             page.why = str(e)
             return page
         page.parsed = parsed

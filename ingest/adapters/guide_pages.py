@@ -35,8 +35,9 @@ from bs4 import Tag
 
 from core.records import Document
 from ingest.adapters import Problem, SourceResult
-from ingest.adapters.html_page import (EmptyPage, ParsedPage, element_blocks, find_doc_number, is_chrome_line,
-                                       iso_date, parse_page)
+from ingest.html import (EmptyPage, PageError, ParsedPage, element_blocks, find_doc_number, is_chrome_line,
+                         iso_date, parse_page)
+from ingest.html.walk import tick
 from ingest.structure import render_service_item
 
 SOURCE = "demo"
@@ -250,6 +251,14 @@ def _members(nodes: list[Tag]) -> tuple[list[str], list[str]]:
     return ids, titles
 
 
+def _is_ancestor(a: Tag, el: Tag) -> bool:
+    for p in el.parents:
+        tick()
+        if p is a:
+            return True
+    return False
+
+
 def parse_guide(page: ParsedPage) -> tuple[dict[str, Any], list[tuple[str, str]], str | None]:
     """Fields, extra sections and department of a guide page (item or bundle)."""
     root = page.root
@@ -259,7 +268,7 @@ def parse_guide(page: ParsedPage) -> tuple[dict[str, Any], list[tuple[str, str]]
         # the body may have been narrowed to one big section (a long 申请材料 table): widen
         # it to the smallest element that holds every section heading of the page
         for h in page_top.find_all(level):
-            while root is not page_top and h not in root.descendants:
+            while root is not page_top and not _is_ancestor(root, h):
                 root = root.parent
     fields: dict[str, Any] = {}
     extra: list[tuple[str, str]] = []
@@ -268,8 +277,9 @@ def parse_guide(page: ParsedPage) -> tuple[dict[str, Any], list[tuple[str, str]]
 
     # basic-info: label/value tables outside the sections
     basic: dict[str, str] = {}
+    after = {id(t) for t in first_heading.find_all_next("table")} if first_heading is not None else set()
     for table in root.find_all("table"):
-        if first_heading is not None and table in first_heading.find_all_next("table"):
+        if id(table) in after:
             continue
         basic.update(kv_table(table))
     for key, labels in BASIC_INFO.items():
@@ -413,6 +423,6 @@ def load(root: Path) -> SourceResult:
             continue
         try:
             result.documents.append(parse_document(raw, path))
-        except EmptyPage as e:
+        except PageError as e:
             result.problems.append(Problem(str(path), str(e).split(": ", 1)[-1]))
     return result
