@@ -242,13 +242,20 @@ def ingest_sources(sources: list[tuple], root: Path | None, max_chars: int = MAX
         kept = [d.model_copy(update={"fields": {**d.fields, "duplicate_ids": dup_of[d.doc_id]}})
                 if d.doc_id in dup_of else d for d in kept]
         n_chunks = 0
+        chunked: list[Document] = []
         for doc in kept:
             chunks = previous.chunks(doc, doc.model_dump_json()) if previous is not None else None
             if chunks is None:
-                chunks = chunk(doc, max_chars=max_chars)
+                try:
+                    chunks = chunk(doc, max_chars=max_chars)
+                except Exception as e:  # one document's failure is only that document's
+                    result.problems.append(Problem(f"{name}:{doc.doc_id}", f"chunking failed ({type(e).__name__}: {e}); skipped"))
+                    continue
                 rechunked += 1
             n_chunks += len(chunks)
             all_chunks.extend(chunks)
+            chunked.append(doc)
+        kept = chunked
         all_docs.extend(kept)
         records = max(result.records, len(result.documents))
         skipped = records - len(kept) - duplicates

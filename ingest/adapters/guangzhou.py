@@ -208,6 +208,9 @@ def _load_entries(path: Path, result: SourceResult) -> list[dict[str, Any]]:
     except json.JSONDecodeError as e:
         result.problems.append(Problem(f"{path}:{e.lineno}", f"metadata is not valid JSON, pages used without it: {e.msg}"))
         return []
+    except RecursionError:
+        result.problems.append(Problem(str(path), "metadata nested too deeply, pages used without it"))
+        return []
     if not isinstance(data, list):
         result.problems.append(Problem(str(path), "metadata is not a list; pages used without it"))
         return []
