@@ -37,84 +37,14 @@ from core.records import Document
 from ingest.adapters import Problem, SourceResult
 from ingest.html import (EmptyPage, PageError, ParsedPage, element_blocks, find_doc_number, is_chrome_line,
                          iso_date, parse_page)
+from ingest.guide_fields import (BASIC_INFO, GUIDE_FIELDS, NUMBERING, materials_from_rows, norm, section_key,
+                                 time_limits, value)
 from ingest.html.walk import tick
 from ingest.structure import render_service_item
 
 SOURCE = "demo"
 
-# field key → heading synonyms (a heading maps to the key whose synonym it contains, longest first)
-SECTION_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "materials": ("申请材料", "所需材料", "材料清单", "申报材料", "提交材料", "办理材料", "申请资料", "所需资料", "材料目录"),
-    "conditions": ("受理条件", "申请条件", "办理条件", "申报条件", "受理标准", "准入条件"),
-    "process": ("办理流程", "办事流程", "办理程序", "办理步骤", "流程"),
-    "time_limit": ("办理时限", "承诺时限", "法定时限", "办结时限", "时限"),
-    "fee": ("收费标准", "是否收费", "收费情况", "收费项目", "收费"),
-    "location": ("办理地点", "窗口地址", "受理地点", "办理地址", "办公地址", "办理窗口"),
-    "phone": ("咨询电话", "咨询方式", "联系电话", "咨询渠道", "咨询"),
-    "complaint_phone": ("监督投诉电话", "投诉电话", "监督电话", "监督投诉方式", "投诉渠道", "监督投诉"),
-    "basis": ("设定依据", "法律依据", "政策依据", "实施依据", "办理依据", "法定依据"),
-    "audience": ("服务对象", "适用对象", "申请对象", "办理对象"),
-    "members": ("包含事项", "涉及事项", "事项清单", "包含的事项", "关联事项"),
-    "summary": ("事项概况", "事项简介", "事项说明", "概述", "简介"),
-}
-
-# basic-info labels → field key ("department" goes to Document.department)
-BASIC_INFO: dict[str, tuple[str, ...]] = {
-    "department": ("实施主体", "实施机关", "办理部门", "受理部门", "主管部门", "实施部门"),
-    "audience": ("服务对象", "办理对象", "适用对象"),
-    "task_type": ("事项类型",),
-    "task_code": ("事项编码", "实施编码", "基本编码"),
-    "handle_type": ("办件类型",),
-    "online_depth": ("网上办理深度",),
-    "visits": ("到办事现场次数", "到现场次数", "跑动次数"),
-}
-
-# material table header → Material attribute (a header maps to the attribute whose word it contains)
-MATERIAL_COLUMNS: list[tuple[str, tuple[str, ...]]] = [
-    ("required", ("是否必需", "是否必要", "必要性", "必需", "必要", "是否必须")),
-    ("original_or_copy", ("原件或复印件", "原件/复印件", "原件复印件", "材料形式", "材料类型", "原件", "复印件", "形式")),
-    ("copies", ("份数", "数量")),
-    ("condition", ("适用情形", "适用条件", "情形", "备注")),
-    ("name", ("材料名称", "名称", "材料")),
-]
-
-_NONE_VALUES = {"", "无", "—", "-", "--", "/", "／", "暂无", "空"}
-_NUMBERING = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、.．]|\d+\s*[、.．)）]|[（(]\d+[）)]|第[一二三四五六七八九十\d]+[步条]\s*[:：、]?)\s*")
-_LEGAL = re.compile(r"法定(?:办结)?(?:时限|期限)\s*[:：]\s*(.+)")
-_PROMISED = re.compile(r"承诺(?:办结)?(?:时限|期限)\s*[:：]\s*(.+)")
-
-
-def _norm(s: str) -> str:
-    return re.sub(r"\s+", "", s or "")
-
-
-def _value(s: str | None) -> str | None:
-    if s is None:
-        return None
-    t = re.sub(r"\s+", " ", s).strip()
-    return None if t in _NONE_VALUES else t
-
-
-def section_key(heading: str) -> str | None:
-    """Field key for a section heading (synonyms, numbering and colons ignored), or None."""
-    h = _NUMBERING.sub("", _norm(heading)).rstrip("：:")
-    best, best_len = None, 0
-    for key, words in SECTION_SYNONYMS.items():
-        for w in words:
-            if w in h and len(w) > best_len:
-                best, best_len = key, len(w)
-    return best
-
-
-def parse_required(s: str | None) -> bool | None:
-    t = _norm(s or "")
-    if not t or t in _NONE_VALUES:
-        return None
-    if any(w in t for w in ("非必", "容缺", "非必要", "否", "选填", "可选", "不需要")):
-        return False
-    if any(w in t for w in ("必需", "必须", "必要", "是", "必填", "必交")):
-        return True
-    return None
+_norm, _value, _NUMBERING = norm, value, NUMBERING
 
 
 # --------------------------------------------------------------------------- tables
@@ -146,61 +76,10 @@ def kv_table(table: Tag) -> dict[str, str]:
     return out
 
 
-def _column_map(headers: list[str]) -> dict[int, str]:
-    cols: dict[int, str] = {}
-    taken: set[str] = set()
-    for idx, h in enumerate(headers):
-        hn = _norm(h)
-        if not hn or hn in ("序号", "编号", "No", "no"):
-            continue
-        for attr, words in MATERIAL_COLUMNS:
-            if attr in taken:
-                continue
-            if any(w in hn for w in words):
-                cols[idx] = attr
-                taken.add(attr)
-                break
-    return cols
-
-
 def material_table(table: Tag) -> list[dict[str, Any]]:
     """Rows of a 申请材料 table as Material dicts, columns found by their header names."""
-    rows = _rows(table)
-    if not rows:
-        return []
-    header_i = next((i for i, r in enumerate(rows) if r and all(c.name == "th" for c in r)), None)
-    if header_i is None:
-        header_i = 0 if rows[0] and any("名称" in _cell(c) for c in rows[0]) else None
-    if header_i is not None:
-        cols = _column_map([_cell(c) for c in rows[header_i]])
-        body = rows[header_i + 1:]
-    else:  # no header: the longest non-numeric cell of each row is the name
-        cols = {}
-        body = rows
-    mats: list[dict[str, Any]] = []
-    for cells in body:
-        texts = [_cell(c) for c in cells]
-        if not any(texts):
-            continue
-        rec: dict[str, Any] = {"name": None, "copies": None, "original_or_copy": None, "required": None, "condition": None}
-        if cols:
-            for idx, attr in cols.items():
-                if idx < len(texts):
-                    rec[attr] = texts[idx]
-        if not rec["name"]:
-            cands = [t for t in texts if t and not re.fullmatch(r"\d+", t)]
-            rec["name"] = max(cands, key=len) if cands else None
-        name = _value(_NUMBERING.sub("", rec["name"] or ""))
-        if not name:
-            continue
-        mats.append({
-            "name": name,
-            "copies": _value(rec["copies"]),
-            "original_or_copy": _value(rec["original_or_copy"]),
-            "required": parse_required(rec["required"]),
-            "condition": _value(rec["condition"]),
-        })
-    return mats
+    return materials_from_rows([([_cell(c) for c in cells], bool(cells) and all(c.name == "th" for c in cells))
+                                for cells in _rows(table)])
 
 
 # --------------------------------------------------------------------------- sections
@@ -322,23 +201,7 @@ def parse_guide(page: ParsedPage) -> tuple[dict[str, Any], list[tuple[str, str]]
         if not _value(body):
             continue
         if key == "time_limit":
-            rest = []
-            for ln in lines:
-                m_l, m_p = _LEGAL.search(ln), _PROMISED.search(ln)
-                if m_l:
-                    fields["time_limit_legal"] = m_l.group(1).strip()
-                if m_p:
-                    fields["time_limit_promised"] = m_p.group(1).strip()
-                if not (m_l or m_p):
-                    rest.append(ln)
-            if rest:
-                # an unlabelled time under a 承诺时限 / 法定时限 heading belongs to that one
-                if "承诺" in heading and "time_limit_promised" not in fields:
-                    fields["time_limit_promised"] = "\n".join(rest)
-                elif "法定" in heading and "time_limit_legal" not in fields:
-                    fields["time_limit_legal"] = "\n".join(rest)
-                else:
-                    extra.append((heading, "\n".join(rest)))
+            time_limits(heading, lines, fields, extra)
             continue
         if key == "process":
             fields["process"] = lines
@@ -374,8 +237,7 @@ def _kind(doc_id: str, fields: dict[str, Any]) -> str:
             return kind
     if fields.get("members"):
         return "bundle"
-    if any(k in fields for k in ("materials", "conditions", "process", "time_limit_legal", "time_limit_promised",
-                                 "fee", "location", "phone")):
+    if any(k in fields for k in GUIDE_FIELDS):
         return "service_item"
     return "policy"
 
