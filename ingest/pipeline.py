@@ -35,7 +35,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterable
 
-from core.records import Chunk, Document
+from core.records import KINDS, Chunk, Document
 from ingest.adapters import DEMO_SOURCES, SNAPSHOT_SOURCE, SOURCES, Problem, SourceResult, load_source
 from ingest.chunk import chunk
 from ingest.clean import clean_document
@@ -192,6 +192,17 @@ def _clean_all(name: str, result: SourceResult) -> list[Document]:
     return docs
 
 
+FILES_SOURCE = "files"
+
+
+def _files_loader(paths: list[str], kind: str | None):
+    def load(_root) -> SourceResult:
+        from ingest.files import load_paths
+
+        return load_paths(paths, kind=kind)
+    return load
+
+
 def ingest_sources(sources: list[tuple], root: Path | None, max_chars: int = MAX_CHARS,
                    previous: Previous | None = None):
     """Run ``sources`` on ``root``: returns (documents, chunks, report).
@@ -257,6 +268,8 @@ def ingest_sources(sources: list[tuple], root: Path | None, max_chars: int = MAX
             chunked.append(doc)
         kept = chunked
         all_docs.extend(kept)
+        if result.files is not None:
+            report["files"] = account_files(name, result, kept)
         records = max(result.records, len(result.documents))
         skipped = records - len(kept) - duplicates
         report["sources"][name] = {
@@ -273,6 +286,31 @@ def ingest_sources(sources: list[tuple], root: Path | None, max_chars: int = MAX
     return all_docs, all_chunks, report
 
 
+def account_files(name: str, result: SourceResult, kept: list[Document]) -> list[dict]:
+    """``report["files"]``: each own-document file with the documents it kept after cleaning,
+    de-duplication and chunking; a file whose documents were all dropped becomes ``skipped``
+    with the reasons."""
+    kept_by_file: dict[str, int] = {}
+    for d in kept:
+        f = d.fields.get("file")
+        kept_by_file[f] = kept_by_file.get(f, 0) + 1
+    ids_by_file: dict[str, list[str]] = {}
+    for d in result.documents:
+        ids_by_file.setdefault(d.fields.get("file"), []).append(d.doc_id)
+    why_by_where = {}
+    for p in result.problems:
+        why_by_where.setdefault(p.where, p.why)
+    for f in result.files:
+        if f["status"] != "ingested":
+            continue
+        n = kept_by_file.get(f["path"], 0)
+        f["documents"] = n
+        if n == 0:
+            reasons = [why_by_where.get(f"{name}:{i}") for i in ids_by_file.get(f["path"], [])]
+            f["status"], f["why"] = "skipped", "; ".join(r for r in reasons if r) or "no document kept"
+    return result.files
+
+
 def diff_documents(old: dict[str, str], new: dict[str, str]) -> dict:
     """``report["changes"]`` from {doc_id: hash} of the previous and the new build."""
     added = [d for d in new if d not in old]
@@ -286,16 +324,21 @@ def diff_documents(old: dict[str, str], new: dict[str, str]) -> dict:
 
 
 def run_ingest(data_dir: Path | None, out_dir: Path, max_chars: int = MAX_CHARS, snapshot: Path | None = None,
-               incremental: bool = True) -> dict:
-    """Ingest a data folder (every real source), a crawl snapshot, both, or — with neither — the
-    demo corpus.
+               incremental: bool = True, paths: list[str | Path] | None = None, kind: str | None = None) -> dict:
+    """Ingest a data folder (every real source), a crawl snapshot, one's own files and folders
+    (``paths``, see :mod:`ingest.files`; ``kind`` overrides their detected kind), any mix of
+    them, or — with none — the demo corpus.
 
     Writes ``out_dir/docs.jsonl``, ``chunks.jsonl`` and ``report.json`` and returns the report.
     When ``out_dir`` holds an earlier build (and ``incremental``), unchanged documents keep their
     chunks; ``report["changes"]`` and ``report["corpus_version"]`` say what changed.
     """
     sources: list[tuple] = []
-    if data_dir is None and snapshot is None:
+    if kind is not None and kind not in KINDS:
+        from ingest.files.build import UnknownKind
+
+        raise UnknownKind(f"unknown kind {kind!r}")
+    if data_dir is None and snapshot is None and not paths:
         sources, root = list(DEMO_SOURCES), DEMO_CORPUS
     else:
         root = Path(data_dir) if data_dir is not None else None
@@ -303,6 +346,8 @@ def run_ingest(data_dir: Path | None, out_dir: Path, max_chars: int = MAX_CHARS,
             sources += SOURCES
         if snapshot is not None:
             sources.append((*SNAPSHOT_SOURCE, Path(snapshot)))
+        if paths:
+            sources.append((FILES_SOURCE, _files_loader([str(p) for p in paths], kind)))
     out_dir = Path(out_dir)
     previous = Previous(out_dir, max_chars=max_chars)
     docs, chunks, report = ingest_sources(sources, root, max_chars=max_chars,
@@ -310,6 +355,8 @@ def run_ingest(data_dir: Path | None, out_dir: Path, max_chars: int = MAX_CHARS,
     report["data"] = str(root) if root is not None else None
     if snapshot is not None:
         report["snapshot"] = str(snapshot)
+    if paths:
+        report["paths"] = [str(p) for p in paths]
     doc_lines = [d.model_dump_json() for d in docs]
     report["chunker"] = chunker_id(max_chars)
     report["changes"] = diff_documents(previous.doc_hashes, {d.doc_id: doc_hash(x) for d, x in zip(docs, doc_lines)})

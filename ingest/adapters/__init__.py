@@ -45,6 +45,7 @@ class SourceResult:
     documents: list[Document] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     records: int = 0  # input records seen, good and bad
+    files: list[dict] | None = None  # own documents (ingest.files): one entry per file, for report["files"]
 
 
 # (source name, "module:function") for `govsearch ingest --data DIR`.
@@ -76,10 +77,11 @@ def resolve(target: str) -> Callable[[Path], SourceResult]:
     return getattr(module, func_name or "load")
 
 
-def load_source(name: str, target: str, root: Path) -> SourceResult:
-    """Run one adapter; a missing module or a crash becomes a problem of that source."""
+def load_source(name: str, target: str | Callable[[Path], SourceResult], root: Path) -> SourceResult:
+    """Run one adapter (``"module:function"`` or the function itself); a missing module or a
+    crash becomes a problem of that source."""
     try:
-        loader = resolve(target)
+        loader = target if callable(target) else resolve(target)
     except (ImportError, AttributeError) as e:
         return SourceResult(problems=[Problem(where=target, why=f"adapter for {name!r} unavailable: {e}")],
                             records=1)
@@ -99,6 +101,11 @@ def read_text(path: Path) -> tuple[str | None, str | None]:
         raw = path.read_bytes()
     except OSError as e:
         return None, f"cannot read: {e.strerror or e}"
+    return decode_bytes(raw)
+
+
+def decode_bytes(raw: bytes) -> tuple[str | None, str | None]:
+    """:func:`read_text` for bytes already read."""
     try:
         return raw.decode("utf-8-sig"), None
     except UnicodeDecodeError:
@@ -240,4 +247,4 @@ def text_value(obj: dict, *keys: str) -> str | None:
     return None
 
 
-__all__ = ["read_text", "rel", "iter_jsonl", "decode_lines", "parse_json_line", "record_guard", "MAX_LINE_BYTES", "text_value", "Problem", "SourceResult", "SOURCES", "DEMO_SOURCES", "SNAPSHOT_SOURCE", "load_source", "resolve"]
+__all__ = ["read_text", "decode_bytes", "rel", "iter_jsonl", "decode_lines", "parse_json_line", "record_guard", "MAX_LINE_BYTES", "text_value", "Problem", "SourceResult", "SOURCES", "DEMO_SOURCES", "SNAPSHOT_SOURCE", "load_source", "resolve"]
