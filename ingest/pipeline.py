@@ -14,6 +14,10 @@ separately) and only reported. Nothing is printed; files are written atomically.
 ``--snapshot DIR`` adds the ``snapshot`` source (:data:`ingest.adapters.SNAPSHOT_SOURCE`) read
 from a crawl snapshot folder; pages the crawl found gone (404/410) are not documents.
 
+Own documents (``paths``): a PDF or DOCX whose bytes (sha1), reader code and requested kind are
+those of the previous build is not read again — its previous document is reused (reading a PDF,
+and above all OCR, is the slow part); every other file is read again.
+
 Incremental ingestion: when ``out_dir`` already holds a build, every source is still read and
 cleaned (that is what tells what changed), but each document is compared with the previous
 ``docs.jsonl`` by the hash of its JSON line. Only new and changed documents are chunked again;
@@ -43,6 +47,7 @@ from ingest.clean import clean_document
 REPO = Path(__file__).resolve().parent.parent
 DEMO_CORPUS = REPO / "corpus"
 MAX_CHARS = 400
+FILES_SOURCE = "files"  # one's own files and folders (ingest.files)
 CHANGE_IDS = 100  # ids listed per kind of change in report["changes"] (counts are exact)
 # the code whose output the chunks are: a change to any of these files re-chunks everything
 _CHUNKER_FILES = (REPO / "ingest" / "chunk.py", REPO / "ingest" / "structure.py", REPO / "core" / "records.py")
@@ -83,6 +88,7 @@ class Previous:
         self.report: dict = {}
         self.corpus_hash: str | None = None
         self._chunk_lines: dict[str, list[str]] = {}
+        self.file_documents: dict[str, dict] = {}  # own documents read from PDF/DOCX, reusable when unchanged
         if not self.exists:
             return
         try:
@@ -97,7 +103,10 @@ class Previous:
                 for n, line in enumerate(f, 1):
                     line = line.rstrip("\n")
                     if line.strip():
-                        self.doc_hashes[json.loads(line)["doc_id"]] = doc_hash(line)
+                        obj = json.loads(line)
+                        self.doc_hashes[obj["doc_id"]] = doc_hash(line)
+                        if obj.get("source") == FILES_SOURCE and (obj.get("fields") or {}).get("source_sha1"):
+                            self.file_documents[obj["doc_id"]] = obj
             with open(chunks_path, encoding="utf-8") as f:
                 for line in f:
                     line = line.rstrip("\n")
@@ -106,7 +115,7 @@ class Previous:
         except (OSError, ValueError, KeyError, TypeError) as e:
             # an unreadable earlier build: everything counts as new, nothing is reused
             self.problem = f"previous build unreadable ({type(e).__name__}: {e}); everything chunked again"
-            self.doc_hashes, self._chunk_lines = {}, {}
+            self.doc_hashes, self._chunk_lines, self.file_documents = {}, {}, {}
             return
         if "chunker" not in self.report:
             self.problem = "the previous build does not record its chunking; everything chunked again"
@@ -192,14 +201,11 @@ def _clean_all(name: str, result: SourceResult) -> list[Document]:
     return docs
 
 
-FILES_SOURCE = "files"
-
-
-def _files_loader(paths: list[str], kind: str | None):
+def _files_loader(paths: list[str], kind: str | None, reuse: dict[str, dict] | None):
     def load(_root) -> SourceResult:
         from ingest.files import load_paths
 
-        return load_paths(paths, kind=kind)
+        return load_paths(paths, kind=kind, reuse=reuse)
     return load
 
 
@@ -280,6 +286,8 @@ def ingest_sources(sources: list[tuple], root: Path | None, max_chars: int = MAX
             "records": records,
             "problems": [p.as_dict() for p in result.problems],
         }
+        if result.files is not None:
+            report["sources"][name]["reused"] = result.reused
     report["documents"] = len(all_docs)
     report["chunks"] = len(all_chunks)
     report["rechunked"] = rechunked
@@ -346,10 +354,12 @@ def run_ingest(data_dir: Path | None, out_dir: Path, max_chars: int = MAX_CHARS,
             sources += SOURCES
         if snapshot is not None:
             sources.append((*SNAPSHOT_SOURCE, Path(snapshot)))
-        if paths:
-            sources.append((FILES_SOURCE, _files_loader([str(p) for p in paths], kind)))
+
     out_dir = Path(out_dir)
     previous = Previous(out_dir, max_chars=max_chars)
+    if paths:
+        reuse = previous.file_documents if incremental else None
+        sources.append((FILES_SOURCE, _files_loader([str(p) for p in paths], kind, reuse)))
     docs, chunks, report = ingest_sources(sources, root, max_chars=max_chars,
                                           previous=previous if (incremental and previous.exists) else None)
     report["data"] = str(root) if root is not None else None

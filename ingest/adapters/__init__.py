@@ -46,6 +46,7 @@ class SourceResult:
     problems: list[Problem] = field(default_factory=list)
     records: int = 0  # input records seen, good and bad
     files: list[dict] | None = None  # own documents (ingest.files): one entry per file, for report["files"]
+    reused: int = 0  # own documents taken unchanged from the previous build instead of read again
 
 
 # (source name, "module:function") for `govsearch ingest --data DIR`.

@@ -2,8 +2,9 @@
 
 Kind, unless the caller gives one: ``service_item`` when the document has a 申请材料 table (a
 table headed 材料名称 …) or a 申请材料 section beside another guide section (受理条件, 办理时限,
-办理地点 …); ``policy`` when it has two or more 第X条 articles or a 发文字号 among its first
-lines; ``qa`` when it opens with 问：… and answers with 答：…; else ``article``.
+办理地点 …); ``policy`` when it has two or more 第X条 articles, a 发文字号 among its first
+lines, or a formal document's title (关于…的通知/通告/公告/意见/决定, …办法/细则/条例/规定/方案);
+``qa`` when it opens with 问：… and answers with 答：…; else ``article``.
 
 A service item's fields come from its sections (headings matched by
 :func:`ingest.guide_fields.section_key`: 申请材料 / 受理条件 / 办理时限 …, numbered or not, as
@@ -33,6 +34,9 @@ class UnknownKind(GovsearchError, ValueError):
     """A kind that is not one of the record kinds."""
 
     hint = f"use one of: {', '.join(KINDS)}"
+# a formal document's title: 关于…的通知 / …办法 / …实施细则 (a trailing （试行） or （征求意见稿） ignored)
+_POLICY_TITLE = re.compile(r"(?:关于.{2,}的(?:通知|通告|公告|意见|决定|批复|函)|.{2,}(?:办法|细则|条例|规定|规则|方案))"
+                           r"(?:[（(][^（）()]{1,8}[）)])?$")
 _ARTICLE = re.compile(r"^\s*第[一二三四五六七八九十百零〇\d]+条")
 _QUESTION = re.compile(r"^\s*(?:问|Q|问题)\s*[:：]")
 _ANSWER = re.compile(r"^\s*(?:答|A|回答|答复)\s*[:：]")
@@ -66,6 +70,8 @@ def detect_kind(layout: Layout) -> str:
         return "service_item"
     if sum(1 for ln in lines if _ARTICLE.match(ln)) >= 2 or _doc_number(layout, lines):
         return "policy"
+    if _POLICY_TITLE.search(choose_title(layout, "")):
+        return "policy"
     if lines and _QUESTION.match(lines[0]) and any(_ANSWER.match(ln) for ln in lines[1:6]):
         return "qa"
     return "article"
@@ -81,9 +87,9 @@ def choose_title(layout: Layout, fallback: str) -> str:
     for b in layout.blocks[:12]:
         if isinstance(b, Paragraph) and b.level == 1 and b.text.strip():
             return b.text.strip()
-    if layout.title:
+    if layout.title:  # a PDF's Title property is often its file name, or a Word file's name
         t = _WORD_PREFIX.sub("", layout.title).strip()
-        if t and not _BAD_TITLE.search(t):
+        if t and not _BAD_TITLE.search(t) and norm(t) != norm(fallback):
             return t
     for ln in layout.lines()[:8]:
         t = ln.strip()

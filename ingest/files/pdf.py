@@ -63,7 +63,7 @@ def _line_size(line: dict) -> float:
     return max(sizes) if sizes else 0.0
 
 
-def _paragraphs(lines: list[dict], right: float, body_size: float) -> list[Paragraph]:
+def _paragraphs(lines: list[dict], right: float, body_size: float, left: float = 0.0) -> list[Paragraph]:
     """Join wrapped lines into paragraphs; lines in a larger font are headings (consecutive
     heading lines of one size are one heading)."""
     out: list[Paragraph] = []
@@ -89,10 +89,12 @@ def _paragraphs(lines: list[dict], right: float, body_size: float) -> list[Parag
                 out.append(Paragraph(text, level=2, size=size))
             cur_open = False
             continue
-        if not (cur and cur_open and not _ITEM_START.match(text)):
+        char_w = max(size, 1.0)
+        at_left = ln["x0"] <= left + 3 * char_w  # a wrapped line starts at the margin (or a first-line indent)
+        if not (cur and cur_open and at_left and not _ITEM_START.match(text)):
             flush()
         cur.append(text)
-        cur_open = ln["x1"] >= right - 1.5 * max(size, 1.0) and not _SENTENCE_END.search(text)
+        cur_open = at_left and ln["x1"] >= right - 1.5 * char_w and not _SENTENCE_END.search(text)
     flush()
     return out
 
@@ -200,6 +202,7 @@ def _page_blocks(page) -> tuple[list[Paragraph | Table], int]:
     sizes = [_line_size(ln) for ln in lines for _ in ln["text"]]
     body = statistics.median(sizes) if sizes else 0.0
     right = max((ln["x1"] for ln in lines), default=page.width)
+    left = min((ln["x0"] for ln in lines), default=0.0)
     items: list[tuple[float, list[Paragraph | Table]]] = []
     # text between tables is grouped so that wrapped lines are joined within a group
     cuts = sorted(t.bbox[1] for t in tables)
@@ -207,7 +210,7 @@ def _page_blocks(page) -> tuple[list[Paragraph | Table], int]:
     for ln in lines:
         groups.setdefault(sum(1 for c in cuts if c < ln["top"]), []).append(ln)
     for g, lns in groups.items():
-        items.append((lns[0]["top"], list(_paragraphs(lns, right, body))))
+        items.append((lns[0]["top"], list(_paragraphs(lns, right, body, left))))
     for t in tables:
         rows = _table_rows(t.extract())
         if rows:
