@@ -22,9 +22,9 @@ def _nested(tag: str, n: int, inner: str = BODY) -> str:
 @pytest.mark.parametrize("tag", ["div", "span", "section"])
 def test_8000_nested_elements_parse_in_well_under_a_second(tag):
     html = _nested(tag, 8000)
-    t = time.perf_counter()
+    t = time.process_time()  # CPU time: the bound must hold on a busy shared machine too
     page = parse_page(html)
-    took = time.perf_counter() - t
+    took = time.process_time() - t
     assert "足够长的正文内容" in page.text
     assert took < 1.0, f"{took:.2f} s for 8,000 nested <{tag}>s"
 
@@ -34,18 +34,18 @@ def test_nested_tables_and_labels_stay_linear():
     # labels are each looked at a bounded number of times
     inner = "<table><tr><td>文号：</td><td>示府〔2024〕1号</td></tr></table>" + BODY
     html = _nested("table><tr><td", 300, inner).replace("</table><tr><td>", "</td></tr></table>")
-    t = time.perf_counter()
+    t = time.process_time()
     page = parse_page(html)
     assert "足够长的正文内容" in page.text
-    assert time.perf_counter() - t < 2.0
+    assert time.process_time() - t < 2.0
 
 
 def test_doubling_the_depth_does_not_quadruple_the_time():
     def timed(n):
         html = _nested("div", n)
-        t = time.perf_counter()
+        t = time.process_time()
         parse_page(html)
-        return time.perf_counter() - t
+        return time.process_time() - t
     timed(500)  # warm up
     small, large = min(timed(2000) for _ in range(3)), min(timed(8000) for _ in range(3))
     assert large < 8 * small + 0.1, f"2,000 deep: {small:.3f} s, 8,000 deep: {large:.3f} s (quadratic would be 16x)"

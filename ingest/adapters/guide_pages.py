@@ -231,7 +231,7 @@ def _policy_meta(page: ParsedPage) -> tuple[str | None, str | None, str | None]:
 
 # --------------------------------------------------------------------------- entry points
 
-def _kind(doc_id: str, fields: dict[str, Any]) -> str:
+def guide_kind(doc_id: str, fields: dict[str, Any]) -> str:
     for prefix, kind in (("item-", "service_item"), ("bundle-", "bundle"), ("policy-", "policy")):
         if doc_id.startswith(prefix):
             return kind
@@ -251,7 +251,7 @@ def parse_document(html: str | bytes, path: Path | str, doc_id: str | None = Non
     if not title:
         raise EmptyPage(f"{path}: no title")
     fields, extra, department = parse_guide(page)
-    kind = _kind(doc_id, fields)
+    kind = guide_kind(doc_id, fields)
     keywords = page.meta.get("keywords")
     region = page.meta.get("Region")
     if kind == "policy":

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import time
 import zipfile
 from functools import lru_cache
@@ -31,6 +32,7 @@ from ingest.adapters import Problem, SourceResult
 from ingest.files.walk import ARCHIVE_TYPES, Entry, Skip, discover, file_type, make_id, size_limit
 
 FILE_SECONDS = 60.0
+_PAGE_MARK = re.compile(r"^=+\s*PAGE\s*\d+\s*=+\s*$", re.I | re.M)  # page markers of PDF text dumps
 REUSABLE = ("pdf", "docx")  # types whose previous document is reused when the file is unchanged
 SOURCE = "files"
 
@@ -113,15 +115,12 @@ def _read_one(entry: Entry, kind: str | None, result: SourceResult,
             from ingest.html import PageError
 
             try:
-                doc = _html_document(data, entry, kind)
+                doc, layout = _html_document(data, entry, kind)
             except PageError as e:
                 return 0, str(e).split(": ", 1)[-1] if str(e).startswith(entry.where) else str(e)
             if doc is not None:
                 result.documents.append(doc)
                 return 1, None
-            from ingest.files.webpage import page_layout
-
-            layout = page_layout(data, entry.where)
         else:  # text / markdown
             from ingest.adapters import decode_bytes
             from ingest.files.text import read_text
@@ -131,7 +130,11 @@ def _read_one(entry: Entry, kind: str | None, result: SourceResult,
                 return 0, why
             if text.count("\x00") > 0.01 * max(1, len(text)):
                 return 0, "binary content (NUL bytes), not a text file"
-            layout = read_text(text, markdown=entry.type == "markdown")
+            stripped, marks = _PAGE_MARK.subn("", text)
+            if marks and not stripped.strip():
+                return 0, (f"only {marks} page markers and no text: the dump of a scanned PDF; ingest the PDF itself "
+                           f"(scanned pages need the ocr extra: pip install 'govsearch[ocr]')")
+            layout = read_text(stripped, markdown=entry.type == "markdown")
     except TimeoutError as e:
         return 0, f"{e}; file skipped"
     for note in layout.notes:
@@ -150,16 +153,20 @@ def _read_one(entry: Entry, kind: str | None, result: SourceResult,
 
 
 def _html_document(data: bytes, entry: Entry, kind: str | None):
-    """A page structured as a guide (h2 sections), read like the demo pages; else None."""
-    from ingest.adapters.guide_pages import parse_document
+    """A saved page → (Document, None) when it is structured as a guide (``<h2>`` sections, read
+    exactly like the demo pages), else (None, its Layout)."""
+    from ingest.adapters import guide_pages
+    from ingest.files.webpage import page_layout
+    from ingest.html import parse_page
 
-    if kind not in (None, "service_item", "bundle"):
-        return None
-    doc = parse_document(data, entry.where, doc_id=entry.id)
-    if doc.kind not in ("service_item", "bundle"):
-        return None
-    return doc.model_copy(update={"source": SOURCE, "kind": kind or doc.kind,
-                                  "fields": {**doc.fields, "file": entry.where, "format": "html"}})
+    page = parse_page(data, entry.where)
+    if page.title and kind in (None, "service_item", "bundle"):
+        fields, _, _ = guide_pages.parse_guide(page)
+        if guide_pages.guide_kind(entry.id, fields) in ("service_item", "bundle"):
+            doc = guide_pages.parse_document(data, entry.where, doc_id=entry.id)
+            return doc.model_copy(update={"source": SOURCE, "kind": kind or doc.kind,
+                                          "fields": {**doc.fields, "file": entry.where, "format": "html"}}), None
+    return None, page_layout(page)
 
 
 def _zip_members(entry: Entry) -> list[Entry | Skip]:

@@ -1,9 +1,9 @@
 """A :class:`~ingest.files.layout.Layout` → a Document of the right kind.
 
 Kind, unless the caller gives one: ``service_item`` when the document has a 申请材料 table (a
-table headed 材料名称 …) or a 申请材料 section beside another guide section (受理条件, 办理时限,
-办理地点 …); ``policy`` when it has two or more 第X条 articles, a 发文字号 among its first
-lines, or a formal document's title (关于…的通知/通告/公告/意见/决定, …办法/细则/条例/规定/方案);
+table headed 材料名称 …); ``policy`` when it has three or more 第X条 articles or a 发文字号 among
+its first lines; ``service_item`` when it has a 申请材料 section beside another guide section
+(受理条件, 办理时限, 办理地点 …); ``policy`` when it has two articles, or a formal document's title (关于…的通知/通告/公告/意见/决定, …办法/细则/条例/规定/方案);
 ``qa`` when it opens with 问：… and answers with 答：…; else ``article``.
 
 A service item's fields come from its sections (headings matched by
@@ -65,10 +65,13 @@ def detect_kind(layout: Layout) -> str:
     lines = layout.lines()
     if any(t.rows and is_material_header(t.rows[0][0]) for t in layout.tables()):
         return "service_item"
+    articles = sum(1 for ln in lines if _ARTICLE.match(ln))
+    if articles >= 3 or _doc_number(layout, lines):
+        return "policy"
     keys = {_heading_key(b) for b in layout.blocks if isinstance(b, Paragraph)}
     if "materials" in keys and keys & {"conditions", "time_limit", "location", "phone", "process", "fee"}:
         return "service_item"
-    if sum(1 for ln in lines if _ARTICLE.match(ln)) >= 2 or _doc_number(layout, lines):
+    if articles >= 2:
         return "policy"
     if _POLICY_TITLE.search(choose_title(layout, "")):
         return "policy"
