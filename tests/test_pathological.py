@@ -22,9 +22,11 @@ def _nested(tag: str, n: int, inner: str = BODY) -> str:
 @pytest.mark.parametrize("tag", ["div", "span", "section"])
 def test_8000_nested_elements_parse_in_well_under_a_second(tag):
     html = _nested(tag, 8000)
-    t = time.process_time()  # CPU time: the bound must hold on a busy shared machine too
-    page = parse_page(html)
-    took = time.process_time() - t
+    took = float("inf")
+    for _ in range(2):  # CPU time, best of two: the bound must hold on a busy shared machine too
+        t = time.process_time()
+        page = parse_page(html)
+        took = min(took, time.process_time() - t)
     assert "足够长的正文内容" in page.text
     assert took < 1.0, f"{took:.2f} s for 8,000 nested <{tag}>s"
 
@@ -123,3 +125,61 @@ def test_a_record_that_crashes_its_adapter_is_only_that_records_problem(tmp_path
     assert [d.doc_id for d in result.documents] == ["govcn-1", "govcn-3"]
     assert [p.where for p in result.problems] == ["policies/govcn/index.jsonl:2"]
     assert "record failed (TypeError" in result.problems[0].why
+
+
+# --------------------------------------------------------------------------- own files (ingest PATH)
+
+def test_pathological_files_in_a_folder_are_each_reported_and_the_run_goes_on(tmp_path):
+    from ingest import run_ingest
+
+    d = tmp_path / "bad"
+    d.mkdir()
+    (d / "ok.txt").write_text("示例通知\n正常的一段正文内容，用来确认其余文件照常读入。\n", "utf-8")
+    (d / "deep.json").write_text("[" * 200_000 + "]" * 200_000, "utf-8")
+    (d / "huge-line.jsonl").write_bytes(b'{"text": "' + b"x" * (9 * 2**20) + b'"}\n'
+                                        + json.dumps({"id": "after-huge", "text": "超长行之后的记录照常读入。"},
+                                                     ensure_ascii=False).encode() + b"\n")
+    (d / "u2028.jsonl").write_text(json.dumps({"id": "sep", "text": "第一句\u2028第二句\u0085第三句"}, ensure_ascii=False)
+                                   + "\n" + '{"id": "broken"\n'
+                                   + json.dumps({"id": "third", "text": "第三行"}, ensure_ascii=False) + "\n", "utf-8")
+    (d / "nul.txt").write_bytes(b"\x00" * 5000 + "文字".encode())
+    (d / "gbk.txt").write_bytes("示例公告\nGBK 编码的正文内容，应当被正确识别和读入。\n".encode("gbk"))
+    (d / "big5.csv").write_bytes("id,title,text\nb5,繁體標題,這是一段繁體中文的正文內容。\n".encode("big5"))
+    (d / "big-page.html").write_text("<html><body>" + "<p>内容</p>" * 1_000_000 + "</body></html>", "utf-8")
+    (d / "deep-page.html").write_text(_nested("div", 8000), "utf-8")
+    t = time.perf_counter()
+    report = run_ingest(paths=[d], out_dir=tmp_path / "b")
+    took = time.perf_counter() - t
+    assert took < 60, f"{took:.1f} s"
+    files = {f["path"].rsplit("/", 1)[-1]: f for f in report["files"]}
+    assert {k: v["status"] for k, v in files.items()} == {
+        "ok.txt": "ingested", "deep.json": "skipped", "huge-line.jsonl": "ingested", "u2028.jsonl": "ingested",
+        "nul.txt": "skipped", "gbk.txt": "ingested", "big5.csv": "ingested", "big-page.html": "skipped",
+        "deep-page.html": "ingested"}
+    assert "nested too deeply" in files["deep.json"]["why"]
+    assert "over the page budget" in files["big-page.html"]["why"]
+    assert "NUL" in files["nul.txt"]["why"]
+    problems = {p["where"].rsplit("/", 1)[-1]: p["why"] for p in report["sources"]["files"]["problems"]}
+    assert "over the 8 M limit" in problems["huge-line.jsonl:1"]
+    assert "malformed JSON" in problems["u2028.jsonl:2"]  # line numbers not shifted by U+2028 / U+0085
+    docs = {json.loads(x)["doc_id"]: json.loads(x) for x in (tmp_path / "b" / "docs.jsonl").read_text("utf-8").splitlines()}
+    assert {"after-huge", "sep", "third", "b5"} <= set(docs)
+    assert "GBK 编码的正文内容" in docs["bad/gbk.txt"]["text"]
+
+
+def test_the_offline_ingest_path_never_imports_the_crawler(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    (tmp_path / "a.txt").write_text("示例通知\n正文内容。\n", "utf-8")
+    code = ("import sys; from ingest import run_ingest; "
+            f"run_ingest(paths=[{str(tmp_path / 'a.txt')!r}], out_dir={str(tmp_path / 'b')!r}); "
+            f"run_ingest(None, {str(tmp_path / 'demo')!r}); "
+            "import ingest.snapshot; "
+            "print(sorted(m for m in sys.modules if m.startswith('ingest.crawl') or m == 'httpx'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root,
+                         env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"}, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -92,7 +92,11 @@ def _read_one(entry: Entry, kind: str | None, result: SourceResult,
             n = read_records(data, entry.type, entry.id, entry.where, result, kind, deadline)
         except TimeoutError as e:
             return 0, f"{e}; file skipped"
-        return n, None if n else ("no usable record" + ("" if len(result.problems) > before else " (empty file)"))
+        if n:
+            return n, None
+        added = result.problems[before:]
+        return 0, (added[0].why if len(added) == 1 else f"no usable record ({len(added)} problems)" if added
+                   else "no record (empty file)")
     result.records += 1
     stem = PurePosixPath(entry.id).stem
     layout = None
@@ -239,7 +243,9 @@ def load_paths(paths: list[str | Path], kind: str | None = None, reuse: dict[str
             n, why = 0, f"reading failed ({type(e).__name__}: {str(e)[:200]})"
         if n == 0:
             del result.documents[before:]
-            result.problems.append(Problem(item.where, why or "nothing read"))
+            last = result.problems[-1] if result.problems else None
+            if last is None or (last.where, last.why) != (item.where, why):
+                result.problems.append(Problem(item.where, why or "nothing read"))
         result.files.append({"path": item.where, "id": item.id, "type": item.type,
                              "status": "ingested" if n else "skipped", "documents": n, "why": None if n else why})
     return result
