@@ -75,9 +75,12 @@ def _read_one(entry: Entry, kind: str | None, result: SourceResult,
     deadline = time.monotonic() + FILE_SECONDS
     try:
         data = entry.read()
-    except OSError as e:
+    except (OSError, zipfile.BadZipFile, RuntimeError, EOFError) as e:  # zip members: bad CRC, password …
         result.records += 1
-        return 0, f"cannot read: {e.strerror or e}"
+        return 0, f"cannot read: {getattr(e, 'strerror', None) or e}"
+    if len(data) > size_limit(entry.type):  # a ZIP member larger than its header said
+        result.records += 1
+        return 0, f"over the {size_limit(entry.type) // 2**20} MiB limit for a {entry.type} file"
     doc, stamp = _reused(entry, data, kind, reuse)
     if doc is not None:
         result.records += 1
