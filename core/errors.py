@@ -59,3 +59,9 @@ class Overloaded(GovsearchError):
     def __init__(self, message: str, retry_after: float = 1.0, hint: str | None = None):
         super().__init__(message, hint)
         self.retry_after = retry_after
+
+
+class UnknownKind(GovsearchError, ValueError):
+    """A document kind that is not one of the record kinds (service_item, policy, qa, article, bundle)."""
+
+    hint = "use one of: service_item, policy, qa, article, bundle"

@@ -49,7 +49,7 @@ SECTION_SYNONYMS: dict[str, tuple[str, ...]] = {
 FACT_KEYS = ("time_limit", "fee", "location", "phone", "complaint_phone", "audience")
 FACT_SECTIONS: frozenset[str] = frozenset([CANONICAL[k] for k in FACT_KEYS] + ["办理渠道"])
 
-_NUMBERING = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、.．]|\d+\s*[、.．)）]|[（(]\d+[）)]|"
+_NUMBERING = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、.．]|\d+\s*[、.．)）]|[（(]\d+[）)]|[（(][一二三四五六七八九十]+[）)]|"
                         r"第[一二三四五六七八九十\d]+[步条]\s*[:：、]?)\s*")
 
 

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from core.errors import BuildNotFound, GovsearchError, IndexNotFound
+from core.records import KINDS
 from core.settings import Settings, get_settings
 
 # Exit codes
@@ -44,8 +45,12 @@ def _time_limit(tl) -> str:
 def cmd_ingest(args) -> int:
     from ingest import run_ingest
 
-    report = run_ingest(Path(args.data) if args.data else None, Path(args.out),
-                        snapshot=Path(args.snapshot) if args.snapshot else None, incremental=not args.full)
+    data = args.data if args.data is not None else (None if args.paths else get_settings().data)
+    if args.out is None:
+        args.out = "build/docs" if args.paths else get_settings().build
+    report = run_ingest(Path(data) if data else None, Path(args.out),
+                        snapshot=Path(args.snapshot) if args.snapshot else None, incremental=not args.full,
+                        paths=args.paths or None, kind=args.kind)
     skipped = sum(s.get("skipped", 0) for s in report["sources"].values())
     if args.json:
         _print_json(report)
@@ -77,6 +82,13 @@ def cmd_ingest(args) -> int:
             print(f"      {p['where']}: {p['why']}", file=sys.stderr)
         if len(s.get("problems", [])) > 5:
             print(f"      … {len(s['problems']) - 5} more in {Path(args.out) / 'report.json'}", file=sys.stderr)
+    files = report.get("files")
+    if files is not None:
+        counts: dict[str, int] = {}
+        for f in files:
+            counts[f["status"]] = counts.get(f["status"], 0) + 1
+        print("  files: " + ", ".join(f"{n} {st}" for st, n in sorted(counts.items()))
+              + f" (each listed in {Path(args.out) / 'report.json'})")
     print(f"next: govsearch index --build {args.out}")
     return PARTIAL if skipped else OK
 
@@ -211,10 +223,17 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument(f"--{f}", help=f"only results with this {f}" + (" (and its sub-regions)" if f == "region" else ""))
 
     sp = command("ingest", "parse, clean and chunk sources into a build folder",
-                 "govsearch ingest --data ../shared/data --out build/shared", cmd_ingest)
-    sp.add_argument("--data", default=s.data, help="real data folder (e.g. ../shared/data); default: the demo corpus")
+                 "govsearch ingest mydocs/ guide.pdf --out build/mine\n"
+                 "  govsearch ingest --data ../shared/data --out build/shared", cmd_ingest)
+    sp.add_argument("paths", nargs="*", metavar="PATH",
+                    help="your own files and folders (HTML, PDF, DOCX, TXT/MD, JSON/JSONL/CSV, ZIP; folders recursively)")
+    sp.add_argument("--kind", choices=list(KINDS),
+                    help="the kind of every document read from PATHs (default: detected from each one's structure)")
+    sp.add_argument("--data", default=None,
+                    help="real data folder laid out like ../shared/data; default: the demo corpus when no PATH is given")
     sp.add_argument("--snapshot", help="crawl snapshot folder (from `govsearch crawl`); may be combined with --data")
-    sp.add_argument("--out", default=s.build, help=f"output build folder (default {s.build})")
+    sp.add_argument("--out", default=None,
+                    help=f"output build folder (default {s.build}; with PATHs build/docs, so the demo build stays)")
     sp.add_argument("--full", action="store_true",
                     help="chunk every document again (default: keep the chunks of documents unchanged since "
                          "the build already in --out)")

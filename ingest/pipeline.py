@@ -14,6 +14,10 @@ separately) and only reported. Nothing is printed; files are written atomically.
 ``--snapshot DIR`` adds the ``snapshot`` source (:data:`ingest.adapters.SNAPSHOT_SOURCE`) read
 from a crawl snapshot folder; pages the crawl found gone (404/410) are not documents.
 
+Own documents (``paths``): a PDF or DOCX whose bytes (sha1), reader code and requested kind are
+those of the previous build is not read again — its previous document is reused (reading a PDF,
+and above all OCR, is the slow part); every other file is read again.
+
 Incremental ingestion: when ``out_dir`` already holds a build, every source is still read and
 cleaned (that is what tells what changed), but each document is compared with the previous
 ``docs.jsonl`` by the hash of its JSON line. Only new and changed documents are chunked again;
@@ -34,7 +38,8 @@ from pathlib import Path
 from typing import Iterable
 
 from core.build import build_lock, remove_temp_files, sealed_hash, write_lines
-from core.records import Chunk, Document
+from core.errors import UnknownKind
+from core.records import KINDS, Chunk, Document
 from ingest.adapters import DEMO_SOURCES, SNAPSHOT_SOURCE, SOURCES, Problem, SourceResult, load_source
 from ingest.chunk import chunk
 from ingest.clean import clean_document
@@ -43,6 +48,7 @@ from ingest.structure import locate_materials
 REPO = Path(__file__).resolve().parent.parent
 DEMO_CORPUS = REPO / "corpus"
 MAX_CHARS = 400
+FILES_SOURCE = "files"  # one's own files and folders (ingest.files)
 CHANGE_IDS = 100  # ids listed per kind of change in report["changes"] (counts are exact)
 # the code whose output the chunks are: a change to any of these files re-chunks everything
 _CHUNKER_FILES = (REPO / "ingest" / "chunk.py", REPO / "ingest" / "structure.py", REPO / "core" / "records.py")
@@ -83,6 +89,7 @@ class Previous:
         self.report: dict = {}
         self.corpus_hash: str | None = None
         self._chunk_lines: dict[str, list[str]] = {}
+        self.file_documents: dict[str, dict] = {}  # own documents read from PDF/DOCX, reusable when unchanged
         if not self.exists:
             return
         try:
@@ -97,7 +104,10 @@ class Previous:
                 for n, line in enumerate(f, 1):
                     line = line.rstrip("\n")
                     if line.strip():
-                        self.doc_hashes[json.loads(line)["doc_id"]] = doc_hash(line)
+                        obj = json.loads(line)
+                        self.doc_hashes[obj["doc_id"]] = doc_hash(line)
+                        if obj.get("source") == FILES_SOURCE and (obj.get("fields") or {}).get("source_sha1"):
+                            self.file_documents[obj["doc_id"]] = obj
             with open(chunks_path, encoding="utf-8") as f:
                 for line in f:
                     line = line.rstrip("\n")
@@ -106,7 +116,7 @@ class Previous:
         except (OSError, ValueError, KeyError, TypeError) as e:
             # an unreadable earlier build: everything counts as new, nothing is reused
             self.problem = f"previous build unreadable ({type(e).__name__}: {e}); everything chunked again"
-            self.doc_hashes, self._chunk_lines = {}, {}
+            self.doc_hashes, self._chunk_lines, self.file_documents = {}, {}, {}
             return
         sealed = sealed_hash(out_dir)
         if sealed is not None and self.corpus_hash != sealed:
@@ -114,7 +124,7 @@ class Previous:
             # between its renames. Nothing of it is trusted; the new run rewrites the build whole.
             self.problem = ("the previous build was incomplete (an ingest was interrupted); everything chunked "
                             "again")
-            self.doc_hashes, self._chunk_lines = {}, {}
+            self.doc_hashes, self._chunk_lines, self.file_documents = {}, {}, {}
             return
         if "chunker" not in self.report:
             self.problem = "the previous build does not record its chunking; everything chunked again"
@@ -181,6 +191,14 @@ def _clean_all(name: str, result: SourceResult) -> list[Document]:
     return docs
 
 
+def _files_loader(paths: list[str], kind: str | None, reuse: dict[str, dict] | None):
+    def load(_root) -> SourceResult:
+        from ingest.files import load_paths
+
+        return load_paths(paths, kind=kind, reuse=reuse)
+    return load
+
+
 def ingest_sources(sources: list[tuple], root: Path | None, max_chars: int = MAX_CHARS,
                    previous: Previous | None = None):
     """Run ``sources`` on ``root``: returns (documents, chunks, report).
@@ -231,14 +249,23 @@ def ingest_sources(sources: list[tuple], root: Path | None, max_chars: int = MAX
         kept = [d.model_copy(update={"fields": {**d.fields, "duplicate_ids": dup_of[d.doc_id]}})
                 if d.doc_id in dup_of else d for d in kept]
         n_chunks = 0
+        chunked: list[Document] = []
         for doc in kept:
             chunks = previous.chunks(doc, doc.model_dump_json()) if previous is not None else None
             if chunks is None:
-                chunks = chunk(doc, max_chars=max_chars)
+                try:
+                    chunks = chunk(doc, max_chars=max_chars)
+                except Exception as e:  # one document's failure is only that document's
+                    result.problems.append(Problem(f"{name}:{doc.doc_id}", f"chunking failed ({type(e).__name__}: {e}); skipped"))
+                    continue
                 rechunked += 1
             n_chunks += len(chunks)
             all_chunks.extend(chunks)
+            chunked.append(doc)
+        kept = chunked
         all_docs.extend(kept)
+        if result.files is not None:
+            report["files"] = account_files(name, result, kept)
         records = max(result.records, len(result.documents))
         skipped = records - len(kept) - duplicates
         report["sources"][name] = {
@@ -249,10 +276,37 @@ def ingest_sources(sources: list[tuple], root: Path | None, max_chars: int = MAX
             "records": records,
             "problems": [p.as_dict() for p in result.problems],
         }
+        if result.files is not None:
+            report["sources"][name]["reused"] = result.reused
     report["documents"] = len(all_docs)
     report["chunks"] = len(all_chunks)
     report["rechunked"] = rechunked
     return all_docs, all_chunks, report
+
+
+def account_files(name: str, result: SourceResult, kept: list[Document]) -> list[dict]:
+    """``report["files"]``: each own-document file with the documents it kept after cleaning,
+    de-duplication and chunking; a file whose documents were all dropped becomes ``skipped``
+    with the reasons."""
+    kept_by_file: dict[str, int] = {}
+    for d in kept:
+        f = d.fields.get("file")
+        kept_by_file[f] = kept_by_file.get(f, 0) + 1
+    ids_by_file: dict[str, list[str]] = {}
+    for d in result.documents:
+        ids_by_file.setdefault(d.fields.get("file"), []).append(d.doc_id)
+    why_by_where = {}
+    for p in result.problems:
+        why_by_where.setdefault(p.where, p.why)
+    for f in result.files:
+        if f["status"] != "ingested":
+            continue
+        n = kept_by_file.get(f["path"], 0)
+        f["documents"] = n
+        if n == 0:
+            reasons = [why_by_where.get(f"{name}:{i}") for i in ids_by_file.get(f["path"], [])]
+            f["status"], f["why"] = "skipped", "; ".join(r for r in reasons if r) or "no document kept"
+    return result.files
 
 
 def diff_documents(old: dict[str, str], new: dict[str, str]) -> dict:
@@ -268,16 +322,19 @@ def diff_documents(old: dict[str, str], new: dict[str, str]) -> dict:
 
 
 def run_ingest(data_dir: Path | None, out_dir: Path, max_chars: int = MAX_CHARS, snapshot: Path | None = None,
-               incremental: bool = True) -> dict:
-    """Ingest a data folder (every real source), a crawl snapshot, both, or — with neither — the
-    demo corpus.
+               incremental: bool = True, paths: list[str | Path] | None = None, kind: str | None = None) -> dict:
+    """Ingest a data folder (every real source), a crawl snapshot, one's own files and folders
+    (``paths``, see :mod:`ingest.files`; ``kind`` overrides their detected kind), any mix of
+    them, or — with none — the demo corpus.
 
     Writes ``out_dir/docs.jsonl``, ``chunks.jsonl`` and ``report.json`` and returns the report.
     When ``out_dir`` holds an earlier build (and ``incremental``), unchanged documents keep their
     chunks; ``report["changes"]`` and ``report["corpus_version"]`` say what changed.
     """
     sources: list[tuple] = []
-    if data_dir is None and snapshot is None:
+    if kind is not None and kind not in KINDS:
+        raise UnknownKind(f"unknown kind {kind!r}")
+    if data_dir is None and snapshot is None and not paths:
         sources, root = list(DEMO_SOURCES), DEMO_CORPUS
     else:
         root = Path(data_dir) if data_dir is not None else None
@@ -285,20 +342,26 @@ def run_ingest(data_dir: Path | None, out_dir: Path, max_chars: int = MAX_CHARS,
             sources += SOURCES
         if snapshot is not None:
             sources.append((*SNAPSHOT_SOURCE, Path(snapshot)))
+
     out_dir = Path(out_dir)
     with build_lock(out_dir):
-        return _run_ingest(sources, root, out_dir, max_chars, snapshot, incremental)
+        return _run_ingest(sources, root, out_dir, max_chars, snapshot, incremental, paths, kind)
 
 
 def _run_ingest(sources: list[tuple], root: Path | None, out_dir: Path, max_chars: int, snapshot: Path | None,
-                incremental: bool) -> dict:
+                incremental: bool, paths: list[str | Path] | None, kind: str | None) -> dict:
     remove_temp_files(out_dir)
     previous = Previous(out_dir, max_chars=max_chars)
+    if paths:
+        reuse = previous.file_documents if incremental else None
+        sources.append((FILES_SOURCE, _files_loader([str(p) for p in paths], kind, reuse)))
     docs, chunks, report = ingest_sources(sources, root, max_chars=max_chars,
                                           previous=previous if (incremental and previous.exists) else None)
     report["data"] = str(root) if root is not None else None
     if snapshot is not None:
         report["snapshot"] = str(snapshot)
+    if paths:
+        report["paths"] = [str(p) for p in paths]
     doc_lines = [d.model_dump_json() for d in docs]
     report["chunker"] = chunker_id(max_chars)
     report["changes"] = diff_documents(previous.doc_hashes, {d.doc_id: doc_hash(x) for d, x in zip(docs, doc_lines)})

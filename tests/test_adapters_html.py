@@ -14,7 +14,7 @@ from bs4 import BeautifulSoup
 from core.records import Document
 from ingest.adapters import SourceResult
 from ingest.adapters import govcn, guangzhou, guide_pages
-from ingest.adapters.html_page import (EmptyPage, decode_html, find_doc_number, iso_date, nav_link_texts,
+from ingest.html import (EmptyPage, decode_html, find_doc_number, iso_date, nav_link_texts,
                                        parse_page)
 
 HTML = Path(__file__).parent / "data" / "html"
@@ -345,7 +345,7 @@ def test_guide_sections_found_when_one_section_dominates_the_page():
 
 
 def test_chrome_lines_but_not_body_lines():
-    from ingest.adapters.html_page import is_chrome_line
+    from ingest.html import is_chrome_line
     for line in ("分享到：微信 微博", "分享", "上一篇：某通知", "【打印本页】【关闭窗口】", "【字体：大 中 小】",
                  "版权所有：某市人民政府 某ICP备00000000号", "主办单位：某市政务服务数据管理局", "当前位置：首页 > 政务公开"):
         assert is_chrome_line(line), line

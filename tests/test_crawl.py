@@ -28,14 +28,8 @@ from ingest.crawl import (
     rewrite_meta_charset,
     run_crawl,
 )
-from ingest.snapshot import (
-    BadURL,
-    SnapshotError,
-    load_snapshot,
-    normalize_url,
-    page_id,
-    read_manifest,
-)
+from ingest.crawl import BadURL, normalize_url, page_id
+from ingest.snapshot import SnapshotError, load_snapshot, read_manifest
 
 SITE = Path(__file__).parent / "data" / "site"
 LAST_MODIFIED = "Mon, 03 Mar 2025 08:00:00 GMT"

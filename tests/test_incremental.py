@@ -22,7 +22,8 @@ from index import build_index, dense_worthy, open_index, passage_text
 from index import store
 from ingest import run_ingest
 from ingest.crawl import run_crawl
-from ingest.snapshot import PageRecord, load_snapshot, page_id, write_manifest, write_page
+from ingest.crawl.store import page_id, write_manifest, write_page
+from ingest.snapshot import PageRecord, load_snapshot
 
 pytestmark = pytest.mark.timeout(120)
 FAST = dict(rate=200.0, concurrency=4, timeout=2.0, backoff=0.05, progress=False, trust_env=False)

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from core.records import Document
-from ingest.adapters import Problem, SourceResult, iter_jsonl, text_value
+from ingest.adapters import Problem, SourceResult, iter_jsonl, record_guard, text_value
 from ingest.clean import clean_line
 
 SOURCE = "beijing_qa"
@@ -36,18 +36,19 @@ def title_from_answer(answer: str, limit: int = TITLE_MAX) -> str:
 def load(root: Path) -> SourceResult:
     result = SourceResult()
     for where, obj in iter_jsonl(root / PATH, root, result):
-        doc_id = text_value(obj, "id")
-        answer = text_value(obj, "answer")
-        if not doc_id:
-            result.problems.append(Problem(where, "record has no id; skipped"))
-            continue
-        if not answer:
-            result.problems.append(Problem(where, f"{doc_id}: record has no answer text; skipped"))
-            continue
-        unit = text_value(obj, "unit")
-        fields = {"sheet": text_value(obj, "sheet")} if text_value(obj, "sheet") else {}
-        result.documents.append(Document(
-            doc_id=doc_id, source=SOURCE, kind="qa", title=title_from_answer(answer) or doc_id,
-            text=answer, department=unit, fields=fields,
-        ))
+        with record_guard(result, where):
+            doc_id = text_value(obj, "id")
+            answer = text_value(obj, "answer")
+            if not doc_id:
+                result.problems.append(Problem(where, "record has no id; skipped"))
+                continue
+            if not answer:
+                result.problems.append(Problem(where, f"{doc_id}: record has no answer text; skipped"))
+                continue
+            unit = text_value(obj, "unit")
+            fields = {"sheet": text_value(obj, "sheet")} if text_value(obj, "sheet") else {}
+            result.documents.append(Document(
+                doc_id=doc_id, source=SOURCE, kind="qa", title=title_from_answer(answer) or doc_id,
+                text=answer, department=unit, fields=fields,
+            ))
     return result

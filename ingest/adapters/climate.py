@@ -14,7 +14,7 @@ import unicodedata
 from pathlib import Path
 
 from core.records import Document
-from ingest.adapters import Problem, SourceResult, iter_jsonl, text_value
+from ingest.adapters import Problem, SourceResult, iter_jsonl, record_guard, text_value
 
 SOURCE = "climate"
 PATH = Path("policies/climate/policies.jsonl")
@@ -93,20 +93,21 @@ def restructure(text: str, title: str | None) -> tuple[str, str | None]:
 def load(root: Path) -> SourceResult:
     result = SourceResult()
     for where, obj in iter_jsonl(root / PATH, root, result):
-        doc_id = text_value(obj, "id")
-        raw = text_value(obj, "text")
-        if not doc_id:
-            result.problems.append(Problem(where, "record has no id; skipped"))
-            continue
-        if not raw:
-            result.problems.append(Problem(where, f"{doc_id}: record has no text; skipped"))
-            continue
-        title = text_value(obj, "title")
-        text, number = restructure(raw, title)
-        year = text_value(obj, "year")
-        result.documents.append(Document(
-            doc_id=doc_id, source=SOURCE, kind="policy", title=title or text.split("\n", 1)[0][:60],
-            text=text, url=text_value(obj, "url"), date=year if year and year.isdigit() else None,
-            doc_number=number,
-        ))
+        with record_guard(result, where):
+            doc_id = text_value(obj, "id")
+            raw = text_value(obj, "text")
+            if not doc_id:
+                result.problems.append(Problem(where, "record has no id; skipped"))
+                continue
+            if not raw:
+                result.problems.append(Problem(where, f"{doc_id}: record has no text; skipped"))
+                continue
+            title = text_value(obj, "title")
+            text, number = restructure(raw, title)
+            year = text_value(obj, "year")
+            result.documents.append(Document(
+                doc_id=doc_id, source=SOURCE, kind="policy", title=title or text.split("\n", 1)[0][:60],
+                text=text, url=text_value(obj, "url"), date=year if year and year.isdigit() else None,
+                doc_number=number,
+            ))
     return result

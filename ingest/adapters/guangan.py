@@ -43,6 +43,10 @@ def load(root: Path) -> SourceResult:
         result.records += 1
         result.problems.append(Problem(f"{name}:{e.lineno}", f"malformed JSON ({e.msg}); file skipped"))
         return result
+    except RecursionError:
+        result.records += 1
+        result.problems.append(Problem(name, "JSON nested too deeply; file skipped"))
+        return result
     if not isinstance(data, list):
         result.records += 1
         result.problems.append(Problem(name, "expected a JSON array of departments; file skipped"))

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from core.records import Document
-from ingest.adapters import Problem, SourceResult, iter_jsonl, text_value
+from ingest.adapters import Problem, SourceResult, iter_jsonl, record_guard, text_value
 from ingest.clean import is_placeholder
 from ingest.structure import render_service_item
 
@@ -149,9 +149,10 @@ def record_to_document(obj: dict) -> tuple[Document | None, str | None]:
 def load(root: Path) -> SourceResult:
     result = SourceResult()
     for where, obj in iter_jsonl(root / PATH, root, result):
-        doc, why = record_to_document(obj)
-        if doc is None:
-            result.problems.append(Problem(where, why or "unusable record"))
-        else:
-            result.documents.append(doc)
+        with record_guard(result, where):
+            doc, why = record_to_document(obj)
+            if doc is None:
+                result.problems.append(Problem(where, why or "unusable record"))
+            else:
+                result.documents.append(doc)
     return result

@@ -32,8 +32,8 @@ from typing import Any
 
 from core.records import Document
 from ingest.adapters import Problem, SourceResult, read_text
-from ingest.adapters.html_page import (_DOC_NO, EmptyPage, ParsedPage, clean_title, cjk_count, iso_date,
-                                       parse_page)
+from ingest.html import (DOC_NO as _DOC_NO, PageError, ParsedPage, clean_title, cjk_count, iso_date,
+                         parse_page)
 
 SOURCE = "guangzhou"
 REGION = "广州"
@@ -112,7 +112,7 @@ def _read_page(path: Path) -> _Page:
             return page
         try:
             parsed = parse_page(raw, path)
-        except EmptyPage as e:
+        except PageError as e:
             page.why = str(e)
             return page
         page.parsed = parsed
@@ -207,6 +207,9 @@ def _load_entries(path: Path, result: SourceResult) -> list[dict[str, Any]]:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         result.problems.append(Problem(f"{path}:{e.lineno}", f"metadata is not valid JSON, pages used without it: {e.msg}"))
+        return []
+    except RecursionError:
+        result.problems.append(Problem(str(path), "metadata nested too deeply, pages used without it"))
         return []
     if not isinstance(data, list):
         result.problems.append(Problem(str(path), "metadata is not a list; pages used without it"))

@@ -37,59 +37,16 @@ from bs4 import Tag
 
 from core.records import Document
 from ingest.adapters import Problem, SourceResult
-from ingest.adapters.html_page import (EmptyPage, ParsedPage, element_blocks, find_doc_number, is_chrome_line,
-                                       iso_date, parse_page)
-from core.sections import SECTION_SYNONYMS, section_key  # noqa: F401 - re-exported for the adapters
+from ingest.html import (EmptyPage, PageError, ParsedPage, element_blocks, find_doc_number, is_chrome_line,
+                         iso_date, parse_page)
+from ingest.guide_fields import (BASIC_INFO, GUIDE_FIELDS, NUMBERING, materials_from_rows, norm, section_key,
+                                 time_limits, value)
+from ingest.html.walk import tick
 from ingest.structure import render_service_item
 
 SOURCE = "demo"
 
-# basic-info labels → field key ("department" goes to Document.department)
-BASIC_INFO: dict[str, tuple[str, ...]] = {
-    "department": ("实施主体", "实施机关", "办理部门", "受理部门", "主管部门", "实施部门"),
-    "audience": ("服务对象", "办理对象", "适用对象"),
-    "task_type": ("事项类型",),
-    "task_code": ("事项编码", "实施编码", "基本编码"),
-    "handle_type": ("办件类型",),
-    "online_depth": ("网上办理深度",),
-    "visits": ("到办事现场次数", "到现场次数", "跑动次数"),
-}
-
-# material table header → Material attribute (a header maps to the attribute whose word it contains)
-MATERIAL_COLUMNS: list[tuple[str, tuple[str, ...]]] = [
-    ("required", ("是否必需", "是否必要", "必要性", "必需", "必要", "是否必须")),
-    ("original_or_copy", ("原件或复印件", "原件/复印件", "原件复印件", "材料形式", "材料类型", "原件", "复印件", "形式")),
-    ("copies", ("份数", "数量")),
-    ("condition", ("适用情形", "适用条件", "情形", "备注")),
-    ("name", ("材料名称", "名称", "材料")),
-]
-
-_NONE_VALUES = {"", "无", "—", "-", "--", "/", "／", "暂无", "空"}
-_NUMBERING = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、.．]|\d+\s*[、.．)）]|[（(]\d+[）)]|第[一二三四五六七八九十\d]+[步条]\s*[:：、]?)\s*")
-_LEGAL = re.compile(r"法定(?:办结)?(?:时限|期限)\s*[:：]\s*(.+)")
-_PROMISED = re.compile(r"承诺(?:办结)?(?:时限|期限)\s*[:：]\s*(.+)")
-
-
-def _norm(s: str) -> str:
-    return re.sub(r"\s+", "", s or "")
-
-
-def _value(s: str | None) -> str | None:
-    if s is None:
-        return None
-    t = re.sub(r"\s+", " ", s).strip()
-    return None if t in _NONE_VALUES else t
-
-
-def parse_required(s: str | None) -> bool | None:
-    t = _norm(s or "")
-    if not t or t in _NONE_VALUES:
-        return None
-    if any(w in t for w in ("非必", "容缺", "非必要", "否", "选填", "可选", "不需要")):
-        return False
-    if any(w in t for w in ("必需", "必须", "必要", "是", "必填", "必交")):
-        return True
-    return None
+_norm, _value, _NUMBERING = norm, value, NUMBERING
 
 
 # --------------------------------------------------------------------------- tables
@@ -121,61 +78,10 @@ def kv_table(table: Tag) -> dict[str, str]:
     return out
 
 
-def _column_map(headers: list[str]) -> dict[int, str]:
-    cols: dict[int, str] = {}
-    taken: set[str] = set()
-    for idx, h in enumerate(headers):
-        hn = _norm(h)
-        if not hn or hn in ("序号", "编号", "No", "no"):
-            continue
-        for attr, words in MATERIAL_COLUMNS:
-            if attr in taken:
-                continue
-            if any(w in hn for w in words):
-                cols[idx] = attr
-                taken.add(attr)
-                break
-    return cols
-
-
 def material_table(table: Tag) -> list[dict[str, Any]]:
     """Rows of a 申请材料 table as Material dicts, columns found by their header names."""
-    rows = _rows(table)
-    if not rows:
-        return []
-    header_i = next((i for i, r in enumerate(rows) if r and all(c.name == "th" for c in r)), None)
-    if header_i is None:
-        header_i = 0 if rows[0] and any("名称" in _cell(c) for c in rows[0]) else None
-    if header_i is not None:
-        cols = _column_map([_cell(c) for c in rows[header_i]])
-        body = rows[header_i + 1:]
-    else:  # no header: the longest non-numeric cell of each row is the name
-        cols = {}
-        body = rows
-    mats: list[dict[str, Any]] = []
-    for cells in body:
-        texts = [_cell(c) for c in cells]
-        if not any(texts):
-            continue
-        rec: dict[str, Any] = {"name": None, "copies": None, "original_or_copy": None, "required": None, "condition": None}
-        if cols:
-            for idx, attr in cols.items():
-                if idx < len(texts):
-                    rec[attr] = texts[idx]
-        if not rec["name"]:
-            cands = [t for t in texts if t and not re.fullmatch(r"\d+", t)]
-            rec["name"] = max(cands, key=len) if cands else None
-        name = _value(_NUMBERING.sub("", rec["name"] or ""))
-        if not name:
-            continue
-        mats.append({
-            "name": name,
-            "copies": _value(rec["copies"]),
-            "original_or_copy": _value(rec["original_or_copy"]),
-            "required": parse_required(rec["required"]),
-            "condition": _value(rec["condition"]),
-        })
-    return mats
+    return materials_from_rows([([_cell(c) for c in cells], bool(cells) and all(c.name == "th" for c in cells))
+                                for cells in _rows(table)])
 
 
 # --------------------------------------------------------------------------- sections
@@ -215,10 +121,7 @@ def _members(nodes: list[Tag]) -> tuple[list[str], list[str]]:
     ids, titles = [], []
     for n in nodes:
         for a in n.find_all("a"):
-            mid = a.get("data-item-id")
-            if not mid and a.get("href"):
-                stem = a["href"].split("#")[0].split("?")[0].rstrip("/").rsplit("/", 1)[-1]
-                mid = stem.rsplit(".", 1)[0] if "." in stem else stem
+            mid = _link_id(a)
             t = re.sub(r"\s+", " ", a.get_text(" ", strip=True))
             if mid and mid not in ids:
                 ids.append(mid)
@@ -256,6 +159,14 @@ def _routes(nodes: list[Tag]) -> tuple[list[dict[str, Any]], list[str]]:
     return [r for r in routes if len(r["options"]) >= 2], lines
 
 
+def _is_ancestor(a: Tag, el: Tag) -> bool:
+    for p in el.parents:
+        tick()
+        if p is a:
+            return True
+    return False
+
+
 def parse_guide(page: ParsedPage) -> tuple[dict[str, Any], list[tuple[str, str]], str | None]:
     """Fields, extra sections and department of a guide page (item or bundle)."""
     root = page.root
@@ -265,7 +176,7 @@ def parse_guide(page: ParsedPage) -> tuple[dict[str, Any], list[tuple[str, str]]
         # the body may have been narrowed to one big section (a long 申请材料 table): widen
         # it to the smallest element that holds every section heading of the page
         for h in page_top.find_all(level):
-            while root is not page_top and h not in root.descendants:
+            while root is not page_top and not _is_ancestor(root, h):
                 root = root.parent
     fields: dict[str, Any] = {}
     extra: list[tuple[str, str]] = []
@@ -274,8 +185,9 @@ def parse_guide(page: ParsedPage) -> tuple[dict[str, Any], list[tuple[str, str]]
 
     # basic-info: label/value tables outside the sections
     basic: dict[str, str] = {}
+    after = {id(t) for t in first_heading.find_all_next("table")} if first_heading is not None else set()
     for table in root.find_all("table"):
-        if first_heading is not None and table in first_heading.find_all_next("table"):
+        if id(table) in after:
             continue
         basic.update(kv_table(table))
     for key, labels in BASIC_INFO.items():
@@ -325,23 +237,7 @@ def parse_guide(page: ParsedPage) -> tuple[dict[str, Any], list[tuple[str, str]]
         if not _value(body):
             continue
         if key == "time_limit":
-            rest = []
-            for ln in lines:
-                m_l, m_p = _LEGAL.search(ln), _PROMISED.search(ln)
-                if m_l:
-                    fields["time_limit_legal"] = m_l.group(1).strip()
-                if m_p:
-                    fields["time_limit_promised"] = m_p.group(1).strip()
-                if not (m_l or m_p):
-                    rest.append(ln)
-            if rest:
-                # an unlabelled time under a 承诺时限 / 法定时限 heading belongs to that one
-                if "承诺" in heading and "time_limit_promised" not in fields:
-                    fields["time_limit_promised"] = "\n".join(rest)
-                elif "法定" in heading and "time_limit_legal" not in fields:
-                    fields["time_limit_legal"] = "\n".join(rest)
-                else:
-                    extra.append((heading, "\n".join(rest)))
+            time_limits(heading, lines, fields, extra)
             continue
         if key == "process":
             fields["process"] = lines
@@ -371,14 +267,13 @@ def _policy_meta(page: ParsedPage) -> tuple[str | None, str | None, str | None]:
 
 # --------------------------------------------------------------------------- entry points
 
-def _kind(doc_id: str, fields: dict[str, Any]) -> str:
+def guide_kind(doc_id: str, fields: dict[str, Any]) -> str:
     for prefix, kind in (("item-", "service_item"), ("bundle-", "bundle"), ("policy-", "policy")):
         if doc_id.startswith(prefix):
             return kind
     if fields.get("members"):
         return "bundle"
-    if any(k in fields for k in ("materials", "conditions", "process", "time_limit_legal", "time_limit_promised",
-                                 "fee", "location", "phone")):
+    if any(k in fields for k in GUIDE_FIELDS):
         return "service_item"
     return "policy"
 
@@ -392,7 +287,7 @@ def parse_document(html: str | bytes, path: Path | str, doc_id: str | None = Non
     if not title:
         raise EmptyPage(f"{path}: no title")
     fields, extra, department = parse_guide(page)
-    kind = _kind(doc_id, fields)
+    kind = guide_kind(doc_id, fields)
     keywords = page.meta.get("keywords")
     region = page.meta.get("Region")
     if kind == "policy":
@@ -426,6 +321,6 @@ def load(root: Path) -> SourceResult:
             continue
         try:
             result.documents.append(parse_document(raw, path))
-        except EmptyPage as e:
+        except PageError as e:
             result.problems.append(Problem(str(path), str(e).split(": ", 1)[-1]))
     return result

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from core.records import Document
-from ingest.adapters import Problem, SourceResult, iter_jsonl, text_value
+from ingest.adapters import Problem, SourceResult, iter_jsonl, record_guard, text_value
 from ingest.clean import clean_line
 
 SOURCE = "industry"
@@ -53,21 +53,22 @@ def iso_date(value: str | None) -> str | None:
 def load(root: Path) -> SourceResult:
     result = SourceResult()
     for where, obj in iter_jsonl(root / PATH, root, result):
-        doc_id = text_value(obj, "id")
-        text = text_value(obj, "text")
-        if not doc_id:
-            result.problems.append(Problem(where, "record has no id; skipped"))
-            continue
-        if not text:
-            result.problems.append(Problem(where, f"{doc_id}: record has no text; skipped"))
-            continue
-        title_en = text_value(obj, "title_en")
-        title = chinese_title(text) or title_en or doc_id
-        fields = {k: text_value(obj, k) for k in ("title_en", "issuer_en", "sheet")}
-        fields = {k: v for k, v in fields.items() if v}
-        result.documents.append(Document(
-            doc_id=doc_id, source=SOURCE, kind="policy", title=title, text=text,
-            url=text_value(obj, "source", "url"), department=text_value(obj, "issuer_en"),
-            date=iso_date(text_value(obj, "release_time")), fields=fields,
-        ))
+        with record_guard(result, where):
+            doc_id = text_value(obj, "id")
+            text = text_value(obj, "text")
+            if not doc_id:
+                result.problems.append(Problem(where, "record has no id; skipped"))
+                continue
+            if not text:
+                result.problems.append(Problem(where, f"{doc_id}: record has no text; skipped"))
+                continue
+            title_en = text_value(obj, "title_en")
+            title = chinese_title(text) or title_en or doc_id
+            fields = {k: text_value(obj, k) for k in ("title_en", "issuer_en", "sheet")}
+            fields = {k: v for k, v in fields.items() if v}
+            result.documents.append(Document(
+                doc_id=doc_id, source=SOURCE, kind="policy", title=title, text=text,
+                url=text_value(obj, "source", "url"), department=text_value(obj, "issuer_en"),
+                date=iso_date(text_value(obj, "release_time")), fields=fields,
+            ))
     return result

@@ -11,7 +11,7 @@ from service.schemas import ERRORS, NOT_FOUND, DocResponse, ItemResponse
 router = APIRouter(tags=["documents"])
 
 
-@router.get("/items/{doc_id}", response_model=ItemResponse, responses={**ERRORS, **NOT_FOUND})
+@router.get("/items/{doc_id:path}", response_model=ItemResponse, responses={**ERRORS, **NOT_FOUND})
 def item(doc_id: str, idx: IndexDep):
     doc = idx.doc(doc_id)
     if doc.kind not in ITEM_KINDS:
@@ -31,7 +31,7 @@ def item(doc_id: str, idx: IndexDep):
             **facts, "field_citations": cites, "members": members}
 
 
-@router.get("/docs/{doc_id}", response_model=DocResponse, responses={**ERRORS, **NOT_FOUND})
+@router.get("/docs/{doc_id:path}", response_model=DocResponse, responses={**ERRORS, **NOT_FOUND})
 def document(doc_id: str, idx: IndexDep):
     doc = idx.doc(doc_id)
     return DocResponse(document=doc, chunks=idx.chunks(doc.doc_id),

@@ -1,66 +1,21 @@
-"""A polite crawler for portal pages: URLs (a file or a sitemap) → a snapshot folder.
-
-``govsearch crawl --urls FILE | --sitemap URL --out DIR [--rate 1.0] [--concurrency 4]``
-
-Politeness, in the order a request meets it:
-
-- every URL is normalised (:func:`ingest.snapshot.normalize_url`) and requested at most once per
-  run, redirect hops included (retries of a failed attempt are the only repeats);
-- ``/robots.txt`` is fetched once per host (scheme + host + port) and cached for the run. A URL it
-  disallows for the ``govsearch`` agent is reported as skipped ("robots.txt disallows") and never
-  requested. A robots.txt answering 4xx allows everything; one that cannot be had (5xx, timeout
-  after the retries) skips the host's URLs. A ``Crawl-delay`` longer than ``1/rate`` is honoured
-  (capped at ``max_retry_after``);
-- a per-host rate limit: request starts to one host are at least ``1/rate`` seconds apart (retries
-  and robots.txt included), plus a global cap (``concurrency``) and a per-host cap (``per_host``)
-  on requests in flight;
-- retries with exponential backoff and jitter on 5xx, 429, timeouts and connection errors,
-  ``tries`` attempts in all (default 3). ``Retry-After`` (seconds or HTTP date) is honoured and
-  also delays every other request to that host; one longer than ``max_retry_after`` gives up;
-- redirects are followed by hand (≤ ``max_redirects`` hops), each hop checked against robots.txt
-  and rate-limited; the record keeps the final URL. A URL that redirects to another URL of the same
-  crawl becomes a ``redirect`` record pointing at that URL's id (its content is stored once);
-- the page encoding: a BOM, then the HTTP ``charset``, then ``<meta charset>`` /
-  ``http-equiv`` (a Latin-1/ASCII header — a common server default — ranks after the meta), then
-  charset-normalizer. gb2312/gbk are decoded as gb18030, big5 as big5hkscs. A declared charset that
-  does not decode is passed over (portals that say ``utf-8`` and send GBK exist);
-- re-crawls send ``If-None-Match`` / ``If-Modified-Since`` with the stored validators; a 304 (or a
-  200 with the same content hash) keeps the stored file: state ``unchanged``;
-- a ``User-Agent`` naming govsearch (:data:`USER_AGENT`).
-
-What is written: see :mod:`ingest.snapshot` (``DIR/manifest.jsonl`` + ``DIR/pages/<id>.html``).
-:func:`run_crawl` returns a summary dict: counts ``fetched`` (= ``new`` + ``changed``),
-``unchanged``, ``failed`` (incl. ``gone`` 404/410), ``skipped``, ``redirects``; ``problems`` (one
-``{url, state, status, reason}`` per failed/skipped URL); ``requests``/``retries`` made;
-``seconds``; and ``text`` for humans.
-"""
+"""The crawler: politeness (robots.txt, per-host rate limit, retries), redirects, conditional
+re-crawls, and the snapshot records it writes (see the package docstring)."""
 from __future__ import annotations
 
+
 import asyncio
-import codecs
-import gzip
 import random
-import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import httpx
 
-from core.errors import GovsearchError
-from ingest.snapshot import (
-    BadURL,
-    PageRecord,
-    content_hash,
-    normalize_url,
-    page_id,
-    read_manifest,
-    write_manifest,
-    write_page,
-)
+from ingest.crawl.encoding import decode_html, rewrite_meta_charset
+from ingest.crawl.inputs import CrawlError, _now_iso, _origin, parse_retry_after, parse_sitemap, read_urls_file
+from ingest.crawl.store import BadURL, content_hash, normalize_url, page_id, write_manifest, write_page
+from ingest.snapshot import PageRecord, read_manifest
 
 __version__ = "0.1"
 ROBOTS_AGENT = "govsearch"
@@ -72,197 +27,6 @@ GONE_STATUSES = frozenset({404, 410})
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
 
 
-class CrawlError(GovsearchError):
-    """The crawl cannot start: no URL list, an unreadable file, a sitemap that cannot be had."""
-
-    hint = "give --urls FILE (one http(s) URL a line) or --sitemap URL"
-
-
-# --------------------------------------------------------------------------- encodings
-
-_ENCODING_ALIASES = {
-    "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030",
-    "gb_2312": "gb18030", "csgb2312": "gb18030", "cp936": "gb18030", "ms936": "gb18030",
-    "windows-936": "gb18030", "euc-cn": "gb18030", "euccn": "gb18030", "chinese": "gb18030",
-    "big5": "big5hkscs", "big5-hkscs": "big5hkscs", "cn-big5": "big5hkscs", "x-x-big5": "big5hkscs",
-    "csbig5": "big5hkscs",
-    "iso-8859-1": "cp1252", "iso8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252",
-    "l1": "cp1252", "us-ascii": "cp1252", "ascii": "cp1252", "windows-1252": "cp1252",
-    "utf8": "utf-8", "unicode-1-1-utf-8": "utf-8",
-    # a page cannot really be UTF-16 if its meta tag was readable as ASCII (WHATWG rule)
-    "utf-16": "utf-8", "utf-16le": "utf-8", "utf-16be": "utf-8",
-}
-_WEAK = {"cp1252"}  # a Latin-1 header is usually a server default, not a statement about the page
-_CHARSET_RE = re.compile(rb"""charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)""", re.I)
-_META_RE = re.compile(rb"<meta\b[^>]*>", re.I)
-_META_TEXT_RE = re.compile(r"<meta\b[^>]*>", re.I)
-_META_CHARSET_VALUE_RE = re.compile(r"""(charset\s*=\s*["']?\s*)([A-Za-z0-9_.:\-]+)""", re.I)
-
-
-def canonical_encoding(name: str | None) -> str | None:
-    """Python codec name for a declared charset (gb2312/gbk → gb18030, big5 → big5hkscs, latin-1 →
-    cp1252), or None if unknown."""
-    if not name:
-        return None
-    n = name.strip().strip("\"'").lower()
-    n = _ENCODING_ALIASES.get(n, n)
-    try:
-        codec = codecs.lookup(n).name
-    except LookupError:
-        return None
-    return _ENCODING_ALIASES.get(codec, codec)
-
-
-def header_charset(content_type: str | None) -> str | None:
-    if not content_type:
-        return None
-    m = _CHARSET_RE.search(content_type.encode("latin-1", "replace"))
-    return m.group(1).decode("ascii") if m else None
-
-
-def meta_charset(body: bytes) -> str | None:
-    """The charset a ``<meta charset>`` or ``http-equiv`` tag in the first 4 KiB declares."""
-    for tag in _META_RE.finditer(body[:4096]):
-        m = _CHARSET_RE.search(tag.group(0))
-        if m:
-            return m.group(1).decode("ascii")
-    return None
-
-
-def _bad_ratio(text: str) -> float:
-    return text.count("\ufffd") / max(1, len(text))
-
-
-def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
-    """Decode a page: ``(text, python codec name)``. See the module docstring for the order."""
-    if body.startswith(codecs.BOM_UTF8):
-        return body[3:].decode("utf-8", "replace"), "utf-8"
-    for bom, enc in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
-        if body.startswith(bom):
-            return body[2:].decode(enc, "replace"), enc.replace("-le", "").replace("-be", "")
-
-    header = canonical_encoding(header_charset(content_type))
-    meta = canonical_encoding(meta_charset(body))
-    declared = [e for e in (header, meta) if e]
-    if header in _WEAK and meta:
-        declared = [meta, header]
-    declared = list(dict.fromkeys(declared))
-    for enc in declared:
-        try:
-            return body.decode(enc), enc
-        except UnicodeDecodeError:
-            continue
-    # a declared charset with a few broken bytes (a truncated or patched page) still beats a guess
-    for enc in declared:
-        text = body.decode(enc, "replace")
-        if _bad_ratio(text) < 0.001:
-            return text, enc
-    try:
-        return body.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(body).best()
-    if best is not None:
-        enc = canonical_encoding(best.encoding) or best.encoding
-        try:
-            return body.decode(enc), enc
-        except (UnicodeDecodeError, LookupError):
-            return str(best), best.encoding
-    enc = declared[0] if declared else "utf-8"
-    return body.decode(enc, "replace"), enc
-
-
-def rewrite_meta_charset(html: str) -> str:
-    """Make every ``<meta … charset=X …>`` declaration say ``utf-8`` (the stored encoding)."""
-
-    def fix(m: re.Match) -> str:
-        return _META_CHARSET_VALUE_RE.sub(lambda v: v.group(1) + "utf-8", m.group(0), count=1)
-
-    return _META_TEXT_RE.sub(fix, html)
-
-
-# --------------------------------------------------------------------------- inputs
-
-def read_urls_file(path: Path | str) -> tuple[list[str], list[dict]]:
-    """URLs of a file, one a line (blank lines and ``#`` comments ignored).
-
-    Returns ``(normalised URLs in order, without repeats; problems)`` where a problem is
-    ``{"url", "state": "failed", "status": None, "reason"}`` for a line that is not an http(s) URL.
-    """
-    p = Path(path)
-    try:
-        lines = p.read_text(encoding="utf-8-sig").splitlines()
-    except OSError as e:
-        raise CrawlError(f"cannot read the URL list {p}: {e.strerror or e}") from None
-    except UnicodeDecodeError:
-        raise CrawlError(f"the URL list {p} is not UTF-8 text") from None
-    urls: dict[str, None] = {}
-    problems = []
-    for n, line in enumerate(lines, 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        try:
-            urls[normalize_url(line)] = None
-        except BadURL as e:
-            problems.append({"url": line, "state": "failed", "status": None, "reason": f"{p.name}:{n}: {e}"})
-    return list(urls), problems
-
-
-def parse_sitemap(body: bytes) -> tuple[list[str], list[str]]:
-    """``(page URLs, child sitemap URLs)`` of a sitemap, a sitemap index (XML, optionally gzipped)
-    or a plain-text sitemap (one URL a line). Raises ValueError if it is none of these."""
-    if body[:2] == b"\x1f\x8b":
-        body = gzip.decompress(body)
-    stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not stripped.startswith(b"<"):
-        lines = [ln.strip() for ln in stripped.decode("utf-8", "replace").splitlines()]
-        urls = [ln for ln in lines if ln.startswith(("http://", "https://"))]
-        if not urls:
-            raise ValueError("neither an XML sitemap nor a list of URLs")
-        return urls, []
-    from lxml import etree
-
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, huge_tree=False)
-    try:
-        root = etree.fromstring(stripped, parser)
-    except etree.XMLSyntaxError as e:
-        raise ValueError(f"not XML: {e}") from None
-    if root is None:
-        raise ValueError("not XML")
-    kind = etree.QName(root).localname
-    if kind not in ("urlset", "sitemapindex"):
-        raise ValueError(f"root element <{kind}> is neither <urlset> nor <sitemapindex>")
-    locs = [(loc.text or "").strip() for loc in root.iter("{*}loc", "loc")]
-    locs = [u for u in locs if u]
-    return (locs, []) if kind == "urlset" else ([], locs)
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait for a ``Retry-After`` value (delta-seconds or HTTP date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
-
-
-def _now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def _origin(url: str) -> str:
-    p = urlsplit(url)
-    return f"{p.scheme}://{p.netloc}"
 
 
 # --------------------------------------------------------------------------- the crawler
@@ -691,5 +455,5 @@ def run_crawl(urls_file: str | Path | None = None, sitemap: str | None = None, o
     return summary
 
 
-__all__ = ["run_crawl", "crawl", "Crawler", "CrawlOptions", "CrawlError", "decode_html", "canonical_encoding",
-           "rewrite_meta_charset", "parse_sitemap", "read_urls_file", "parse_retry_after", "USER_AGENT"]
+__all__ = ["run_crawl", "crawl", "Crawler", "CrawlOptions", "USER_AGENT", "ROBOTS_AGENT"]
+
