@@ -187,6 +187,31 @@ def cmd_eval(args) -> int:
     return OK
 
 
+def cmd_train(args) -> int:
+    from index import build_index, open_index
+    from train.ranker import DEPTH, train_ranker, write
+
+    build = Path(args.build)
+    engine = open_index(build, _settings(args))
+    log = (lambda *a, **k: None) if args.json else print
+    log(f"training the ranking stage on the train parts of {len(args.queries)} query file(s) (eval/split.py) …")
+    booster, meta = train_ranker(engine, [Path(q) for q in args.queries], depth=args.depth or DEPTH, log=log)
+    path = write(booster, meta, build)
+    manifest = build_index(build, encoder=engine.manifest["encoder"], cache_dir=args.cache, settings=_settings(args),
+                           progress=not args.json)
+    if args.json:
+        _print_json({"ranker": meta, "index": {k: manifest.get(k) for k in ("reranker", "reranker_note", "built_at")}})
+        return OK
+    print(f"ranker: {meta['rounds']} trees over {len(meta['features'])} features, {meta['train_questions']} train "
+          f"questions, {meta['seconds']} s → {path}")
+    for name, f in meta["files"].items():
+        print(f"  {name:<18} val nDCG@10 {f['val_ndcg@10_fused']:.4f} → {f['val_ndcg@10_reranked']:.4f} "
+              f"({f['val']} validation questions)")
+    note = manifest.get("reranker_note")
+    print(note if note else f"the index of {build} now applies it (manifest reranker: ltr)")
+    return OK
+
+
 def cmd_crawl(args) -> int:
     from ingest.crawl import run_crawl
 
@@ -277,6 +302,14 @@ def build_parser() -> argparse.ArgumentParser:
                     help="score only this part of the file (eval/split.py: sha1(qid) %% 5 == 0 → val)")
     sp.add_argument("--trec", help="also write the run in TREC format to this file")
     json_opt(sp, "the scores")
+
+    sp = command("train", "learn the ranking stage from labelled questions (train parts only; reports validation)",
+                 "govsearch train --build build/shared --queries ../shared/data/eval/dev/*.jsonl", cmd_train)
+    build_opt(sp)
+    sp.add_argument("--queries", nargs="+", required=True, help="JSON-lines query files with relevance judgments")
+    sp.add_argument("--depth", type=int, help="how many fused candidates the ranker reorders (default 50)")
+    sp.add_argument("--cache", default=s.cache_dir, help=f"embedding cache folder (default {s.cache_dir})")
+    json_opt(sp, "the training report")
 
     sp = command("crawl", "fetch portal pages politely into a snapshot folder",
                  "govsearch crawl --urls urls.txt --out snapshots/portal --rate 1", cmd_crawl)
