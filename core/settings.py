@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     pool: int = 200  # candidates per channel before fusion
     fill: bool = True  # score a candidate in the channel that did not return it
     doc_bonus: float = 0.0  # document score = best chunk + bonus × its other candidate chunks
+    # expired policies rank below equally relevant documents: their fused score is lowered by this share
+    # of the candidates' score spread (index.retrieve.demote); 0 turns it off
+    validity_margin: float = 0.05
     query_cache: int = 2048  # prepared queries (tokens + query vector) kept, least recently used dropped
     # serving: requests of one kind cannot starve another; a request that waits longer than
     # queue_timeout gets 503 with Retry-After
