@@ -11,6 +11,7 @@ from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from answer.policies import taxonomy as tx
 from core.records import Citation
@@ -189,6 +190,11 @@ class CompanyProfile(BaseModel):
     need: str | None = None
 
 
+def _bad(message: str) -> PydanticCustomError:
+    """A validation error whose message is shown as is (no "Value error, " in front)."""
+    return PydanticCustomError("bad_profile", message.replace("{", "(").replace("}", ")"))
+
+
 PROFILE_FACTS = ("region", "industry", "entity_type", "qualifications", "employees", "revenue_10k", "founded",
                  "tax_10k", "rd_ratio", "investment_10k")
 
@@ -215,17 +221,17 @@ class ProfileInput(CompanyProfile):
     @model_validator(mode="after")
     def _check(self) -> "ProfileInput":
         if self.entity_type and tx.canonical_entity(self.entity_type) is None:
-            raise ValueError(f"entity_type {self.entity_type!r} names none of {', '.join(tx.ENTITY_TYPES)}")
+            raise _bad(f"entity_type {self.entity_type!r} names none of {', '.join(tx.ENTITY_TYPES)}")
         for q in self.qualifications or []:
             if not isinstance(q, str) or not q.strip() or len(q) > 40:
-                raise ValueError("qualifications must be names of 1-40 characters, e.g. 高新技术企业")
+                raise _bad("qualifications must be names of 1-40 characters, e.g. 高新技术企业")
         today = date.today()
         if isinstance(self.founded, int) and not 1800 <= self.founded <= today.year:
-            raise ValueError(f"founded must be a year from 1800 to {today.year} or a date, not {self.founded}")
+            raise _bad(f"founded must be a year from 1800 to {today.year} or a date, not {self.founded}")
         if isinstance(self.founded, date) and self.founded > today:
-            raise ValueError(f"founded {self.founded.isoformat()} is in the future")
+            raise _bad(f"founded {self.founded.isoformat()} is in the future")
         if not any(getattr(self, f) not in (None, "", []) for f in PROFILE_FACTS):
-            raise ValueError("the profile states nothing: give at least one of " + ", ".join(PROFILE_FACTS))
+            raise _bad("the profile states nothing: give at least one of " + ", ".join(PROFILE_FACTS))
         return self
 
 
