@@ -178,8 +178,9 @@ def no_horizontal_overflow(pg) -> bool:
     return pg.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
-def test_search_results_show_policy_validity(demo_page):
-    pg = demo_page(1280)
+@pytest.mark.parametrize("width", [1280, 390])
+def test_search_results_show_policy_validity(demo_page, width):
+    pg = demo_page(width)
     pg.fill("#q", "小微企业有什么补贴")
     pg.select_option("#kind", "policy")
     pg.click("#go")
@@ -193,6 +194,9 @@ def test_search_results_show_policy_validity(demo_page):
     badges = pg.locator("#results .badge.validity").all_inner_texts()
     assert set(badges) <= {"现行有效", "已失效", "尚未生效", "效力未知"} and "现行有效" in badges
     assert pg.locator("#results .result").count() == len(badges)  # every policy hit is labelled
+    assert no_horizontal_overflow(pg), "the page scrolls sideways"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    (SHOTS / f"search-policies-{width}.png").write_bytes(pg.screenshot(full_page=True))
     pg.check("#valid-now")
     pg.click("#go")
     pg.wait_for_function("!document.querySelector('#results .result[data-doc-id=\"policy-job-stabilization-refund-2025\"]')")
