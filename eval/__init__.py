@@ -1,5 +1,9 @@
 """Evaluation: query files with judgments → metrics per set, per kind, per mode; answer accuracy.
 
+Files of validity labels (``{"doc_id", "as_of", "status", "effective_until"}``) or policy match
+cases (``{"profile", "expect_match", "expect_no_match"}``) are recognised by their first line and
+scored by :mod:`eval.policies` instead.
+
 Query files are JSON lines ``{"qid", "query", "relevant"}`` where ``relevant`` is a list of
 doc ids (each grade 1) or a ``{doc_id: grade}`` map (2 = answers the query, 1 = partly
 relevant); optional ``kind``, ``expect`` (the expected answer field) and ``primary``.
@@ -20,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.metrics import METRICS, mean_metrics, query_metrics
+from eval.policies import file_shape, format_policy_report, run_policy_eval
 from eval.split import select
 from core.errors import BadQuery, GovsearchError
 
@@ -182,6 +187,9 @@ def run_eval(index, queries: Path, mode: str = "hybrid", trec_out: Path | None =
     and the judgments beside it (``PATH.qrels``).
     """
     queries_path = Path(queries)
+    shape = file_shape(queries_path)
+    if shape != "retrieval":  # validity labels or match cases: scored on the index's policies
+        return run_policy_eval(index, queries_path, shape, part)
     qs = select(read_queries(queries_path), part)
     if mode not in ALL_MODES + ("all",):
         raise BadQuery(f"unknown mode {mode!r}", hint="use hybrid, bm25, dense or all")
@@ -217,6 +225,8 @@ def run_eval(index, queries: Path, mode: str = "hybrid", trec_out: Path | None =
 
 def format_report(result: dict) -> str:
     """A small plain-text table of a run_eval result."""
+    if result.get("kind") in ("validity", "match"):
+        return format_policy_report(result)
     modes = result.get("modes") or {result["mode"]: result}
     part = result.get("split", "all")
     lines = [f"{result['queries']}  ({result['n']} queries" + ("" if part == "all" else f", {part} part") + ")"]

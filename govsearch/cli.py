@@ -114,9 +114,66 @@ def cmd_index(args) -> int:
 
 
 def _open(args):
+    from answer.policies.service import attach
     from index import open_index
 
-    return open_index(Path(args.build), _settings(args))
+    return attach(open_index(Path(args.build), _settings(args)))
+
+
+STATUS_ZH = {"in_force": "现行有效", "expired": "已失效", "not_yet": "尚未生效", "unknown": "效力未知"}
+
+
+def _cite(c) -> str:
+    return f"[{c['doc_id']} {c['section']} {c['start']}-{c['end']}]" if c else ""
+
+
+# the statement that says most about a status, first found wins (the window is shown on its own)
+KEY_FACTS = ("repealed_by", "effective_until", "period", "duration", "effective_from")
+
+
+def key_statement(v: dict) -> dict | None:
+    """The cited statement a status rests on (None for unknown: nothing is stated)."""
+    if v.get("status") == "unknown":
+        return None
+    st = [s for s in v.get("statements") or [] if s.get("citation")]
+    for fact in KEY_FACTS:
+        for s in st:
+            if s["fact"] == fact:
+                return s
+    return None
+
+
+def window_state(w: dict, as_of: str | None) -> str:
+    """常年受理 / 开放中 / 已截止 / 未开始 of an application window on ``as_of`` (ISO dates compare as text)."""
+    if w.get("ongoing"):
+        return "常年受理"
+    if w.get("open"):
+        return "开放中"
+    if as_of and w.get("until") and w["until"] < as_of:
+        return "已截止"
+    if as_of and w.get("from") and w["from"] > as_of:
+        return "未开始"
+    return "未开放"
+
+
+def _validity_line(v: dict | None) -> str:
+    """现行有效 · 2025-03-01 至 2028-02-29 [cite] · 申报 2027-06-01 至 2027-06-30（未开放） [cite]"""
+    if not v:
+        return ""
+    head = STATUS_ZH.get(v["status"], v["status"])
+    if v.get("from") or v.get("until"):
+        head += f" · {v.get('from') or '…'} 至 {v.get('until') or '…'}"
+    if v.get("repealed_by"):
+        head += f" · 被《{v['repealed_by']['title']}》废止"
+    key = key_statement(v)
+    if key:
+        head += f"（“{key['text']}” {_cite(key['citation'])}）"
+    parts = [head]
+    w = v.get("window")
+    if w:
+        state = window_state(w, v.get("as_of"))
+        parts.append(f"申报 {w.get('from') or '…'} 至 {w.get('until') or '…'}（{state}） {_cite(w.get('citation'))}")
+    return " · ".join(parts)
 
 
 def _filters(args) -> dict:
@@ -125,7 +182,8 @@ def _filters(args) -> dict:
 
 def cmd_search(args) -> int:
     idx = _open(args)
-    query = idx.resolve(args.query, k=args.k, mode=args.mode, filters=_filters(args) or None)
+    query = idx.resolve(args.query, k=args.k, mode=args.mode, filters=_filters(args) or None,
+                        valid_on=args.valid_on, as_of=args.as_of)
     hits = idx.search(query)
     if args.json:
         _print_json({"query": query.text, "mode": query.mode, "hits": [h.model_dump() for h in hits]})
@@ -135,6 +193,8 @@ def cmd_search(args) -> int:
     for i, h in enumerate(hits, 1):
         conf = f" confidence {h.confidence:.2f}" if h.confidence is not None else ""
         print(f"{i:>2}. [{h.score:.3f}{conf}] {h.title}  ({h.doc_id} · {h.section})")
+        if h.validity:
+            print(f"    效力：{_validity_line(h.validity)}")
         print(f"    {h.snippet}")
     print(SERVER_TIP.format(cmd="search", build=args.build, path="search"), file=sys.stderr)
     return OK
@@ -165,6 +225,66 @@ def cmd_answer(args) -> int:
     for alt in result.get("alternatives", []):
         print(f"  {'您要办理的是' if not item else '相关事项'}：{alt['title']} ({alt['doc_id']})")
     print(SERVER_TIP.format(cmd="answer", build=args.build, path="answer"), file=sys.stderr)
+    return OK
+
+
+def _read_profile(path: str) -> dict:
+    from core.errors import BadQuery
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as e:
+        raise BadQuery(f"cannot read the profile file {path}: {e.strerror or e}") from None
+    except ValueError as e:
+        raise BadQuery(f"the profile file {path} is not JSON: {e}") from None
+    if isinstance(data, dict) and isinstance(data.get("profile"), dict):  # a match case or a request body
+        data = data["profile"]
+    if not isinstance(data, dict):
+        raise BadQuery(f"the profile file {path} must hold a JSON object (region, industry, entity_type, …)")
+    return data
+
+
+def _criterion_mark(met) -> str:
+    return {True: "✓ 符合", False: "✗ 不符合", None: "? 未知"}[met]
+
+
+def cmd_match(args) -> int:
+    from pydantic import ValidationError
+
+    from answer.policies.records import ProfileInput
+    from answer.policies.service import match_policies
+    from core.errors import BadQuery
+
+    raw = _read_profile(args.profile)
+    try:
+        profile = ProfileInput.model_validate(raw)
+    except ValidationError as e:
+        err = e.errors()[0]
+        where = ".".join(str(x) for x in err.get("loc", ())) or "profile"
+        raise BadQuery(f"bad profile in {args.profile}: {where}: {err['msg']}",
+                       hint="fields: region, industry, entity_type, qualifications [..], employees, revenue_10k "
+                            "(万元), founded (YYYY-MM-DD or year)") from None
+    idx = _open(args)
+    page = match_policies(idx, profile, need=args.need, as_of=args.as_of, k=args.k)
+    if args.json:
+        _print_json(page.model_dump(mode="json", by_alias=True))
+        return OK
+    print(f"截至 {page.as_of}：符合条件的政策 {page.total_matches} 项，不符合 {page.total_not_eligible} 项"
+          f"（共 {page.policies} 项政策）" + (f"；需求：{page.need}" if page.need else ""))
+    for i, m in enumerate(page.matches, 1):
+        v = m.validity.model_dump(mode="json", by_alias=True)
+        print(f"{i:>2}. {m.title}  ({m.doc_id})")
+        print(f"    效力：{_validity_line(v)}")
+        for sp in m.support[:3]:
+            print(f"    扶持：{sp.text}  {_cite(sp.citation.model_dump())}")
+        for c in m.criteria:
+            print(f"    {_criterion_mark(c.met)}  {c.text}  {_cite(c.citation.model_dump())}")
+    if page.not_eligible:
+        print("不符合条件：")
+        for m in page.not_eligible:
+            print(f"  - {m.title}  ({m.doc_id})：{'；'.join(m.reasons)}")
+    print(f"tip: each `govsearch match` loads the index anew; keep one loaded with `govsearch serve --build "
+          f"{args.build}` and POST the profile to 127.0.0.1:8000/policies/match", file=sys.stderr)
     return OK
 
 
@@ -224,6 +344,16 @@ def cmd_crawl(args) -> int:
 # --- the parser -----------------------------------------------------------------------------
 
 
+def _date_arg(value: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {value!r}") from None
+
+
+
 def build_parser() -> argparse.ArgumentParser:
     s = get_settings()
     p = argparse.ArgumentParser(prog="govsearch", description=__doc__.splitlines()[0],
@@ -278,7 +408,22 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--k", type=int, default=10, help="how many documents to show (default 10)")
     sp.add_argument("--mode", default="hybrid", choices=["hybrid", "bm25", "dense"], help="retrieval channel(s)")
     filter_opts(sp)
+    sp.add_argument("--valid-on", type=_date_arg, metavar="YYYY-MM-DD",
+                    help="only policies in force (or open for applications) on this date; other kinds are kept")
+    sp.add_argument("--as-of", type=_date_arg, metavar="YYYY-MM-DD",
+                    help="the date policies' validity is stated for (default today)")
     json_opt(sp, "the hits")
+
+    sp = command("match", "the policies a company qualifies for (政策匹配), each condition checked and cited",
+                 "govsearch match --profile company.json --need '研发费用补贴'", cmd_match)
+    sp.add_argument("--profile", required=True, metavar="FILE",
+                    help='JSON object: {"region", "industry", "entity_type", "qualifications": [..], "employees", '
+                         '"revenue_10k", "founded"} (a {"profile": {...}} wrapper is accepted)')
+    build_opt(sp)
+    sp.add_argument("--need", help="what the company looks for, in words (ranks matches by relevance too)")
+    sp.add_argument("--as-of", type=_date_arg, metavar="YYYY-MM-DD", help="judge on this date (default today)")
+    sp.add_argument("--k", type=int, default=10, help="how many matches to show (default 10, at most 100)")
+    json_opt(sp, "the matches")
 
     sp = command("answer", 'answer "what materials do I need for X"', "govsearch answer '开餐馆需要什么材料'",
                  cmd_answer)

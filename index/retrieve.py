@@ -108,6 +108,27 @@ def rank_chunks(chans: Mapping[str, ChannelResult], doc_of: Callable[[int], str]
             for r in fusion_mod.ranked(fused)]
 
 
+def demote(ranked: list[Candidate], demoted: Callable[[str], bool], margin: float) -> list[Candidate]:
+    """Documents ``demoted`` says are out of date (expired policies) ranked below equally relevant ones:
+    a demoted candidate's score is lowered by ``margin`` × the spread of the candidates' scores
+    (highest − lowest), and the list is sorted again, stably (a demoted candidate loses a tie). So one
+    whose fused score is less than that margin ahead of another document falls below it, one further
+    ahead keeps its place, and nothing is removed. The penalty joins its ``scores`` as ``validity``."""
+    if not ranked or margin <= 0:
+        return ranked
+    flags = [demoted(c.doc_id) for c in ranked]
+    if not any(flags):
+        return ranked
+    scores = [c.score for c in ranked]
+    penalty = margin * ((max(scores) - min(scores)) or abs(max(scores)) or 1.0)
+    for c, down in zip(ranked, flags):
+        if down:
+            c.score -= penalty
+            c.scores = {**c.scores, "validity": -penalty}
+    order = sorted(range(len(ranked)), key=lambda i: (-ranked[i].score, flags[i], i))
+    return [ranked[i] for i in order]
+
+
 def channel_ranges(ranked: list[Candidate]) -> dict[str, tuple[float, float]]:
     """Per channel, the (lowest, highest) score among the candidates that have one."""
     out: dict[str, tuple[float, float]] = {}

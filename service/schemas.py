@@ -5,6 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from answer.policies.records import Validity
 from core.records import Chunk, Citation, Document, Hit
 
 
@@ -127,6 +128,8 @@ class DocResponse(BaseModel):
     chunks: list[Chunk]
     requested_id: str | None = Field(None, description="the id asked for, when it is a duplicate ingestion "
                                                        "dropped and `document` is the copy kept")
+    validity: Validity | None = Field(None, description="policies and articles: in force or not as of `as_of`, "
+                                                        "each statement cited; null for other kinds")
 
 
 class HealthResponse(BaseModel):

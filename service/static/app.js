@@ -48,14 +48,26 @@
       short ? `${c.section} 第${c.start}–${c.end}字` : full);
   }
 
+  function today() {
+    const d = new Date();
+    return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+  }
+
   function setStatus(msg, isError) {
     const s = $("status");
     s.textContent = msg || "";
     s.classList.toggle("error", !!isError);
   }
 
-  async function getJSON(url) {
-    const r = await fetch(url, { headers: { Accept: "application/json" } });
+  // GET url, or POST `body` as JSON when given
+  async function getJSON(url, payload) {
+    const init = { headers: { Accept: "application/json" } };
+    if (payload !== undefined) {
+      init.method = "POST";
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(payload);
+    }
+    const r = await fetch(url, init);
     let body = null;
     try { body = await r.json(); } catch (e) { body = null; }
     if (!r.ok) {
@@ -73,10 +85,48 @@
       t.classList.toggle("active", on);
       t.setAttribute("aria-selected", on ? "true" : "false");
     }
-    $("view-search").hidden = v !== "search";
-    $("view-answer").hidden = v !== "answer";
+    for (const sec of document.querySelectorAll("main > .view")) sec.hidden = sec.id !== "view-" + v;
     $("options").hidden = v !== "search";
+    $("search-form").hidden = v === "match";
     $("go").textContent = v === "search" ? "搜索" : "查询材料";
+  }
+
+  // ---- validity of policies (search results and the match tab)
+  const STATUS = { in_force: "现行有效", expired: "已失效", not_yet: "尚未生效", unknown: "效力未知" };
+  const KEY_FACTS = ["repealed_by", "effective_until", "period", "duration", "effective_from"];
+  // the cited statement a status rests on (none for unknown: nothing is stated)
+  function keyStatement(v) {
+    if (!v || v.status === "unknown") return null;
+    const st = (v.statements || []).filter((s) => s.citation);
+    for (const f of KEY_FACTS) { const s = st.find((x) => x.fact === f); if (s) return s; }
+    return null;
+  }
+  function windowState(w, asOf) {
+    if (w.ongoing) return "常年受理";
+    if (w.open) return "正在受理";
+    if (asOf && w.until && w.until < asOf) return "已截止";
+    if (asOf && w.from && w.from > asOf) return "未开始";
+    return "未开放";
+  }
+  function validityBadge(v) {
+    return el("span", { class: "badge validity v-" + v.status, title: "截至 " + v.as_of }, STATUS[v.status] || v.status);
+  }
+  // 有效期 2025-05-20 至 2025-12-31「执行至2025年12月31日」(cite) · 申报 … (cite)
+  function validityLine(v) {
+    const line = el("div", { class: "validity-line" });
+    const parts = [];
+    if (v.from || v.until) parts.push(`有效期 ${v.from || "…"} 至 ${v.until || "…"}`);
+    if (v.repealed_by) parts.push(`已被《${v.repealed_by.title}》废止`);
+    if (parts.length) line.append(parts.join("，"));
+    const key = keyStatement(v);
+    if (key) line.append(" ", el("q", { text: key.text }), " ", citeLink(key.citation, true));
+    const w = v.window;
+    if (w) {
+      if (line.childNodes.length) line.append(" · ");
+      line.append(`申报时间 ${w.from || "…"} 至 ${w.until || "…"}（${windowState(w, v.as_of)}） `, citeLink(w.citation, true));
+    }
+    if (!line.childNodes.length) line.append(v.status === "unknown" ? "原文未写明施行日期或有效期" : "");
+    return line;
   }
 
   // ---- search view
@@ -87,12 +137,14 @@
       const meta = el("div", { class: "meta" },
         el("span", { class: "badge kind-" + (h.kind || ""), text: KIND[h.kind] || h.kind || "文档" }),
         el("span", { class: "badge section", text: h.section }),
+        h.validity ? validityBadge(h.validity) : null,
         h.department ? el("span", { class: "dept", text: h.department }) : null,
         el("span", { class: "score", text: "相关度 " + h.score.toFixed(3) }));
       const ext = safeUrl(h.url);
       ol.append(el("li", { class: "result", "data-doc-id": h.doc_id },
         el("h3", {}, el("a", { href: docHref(h.doc_id), class: "title-link" }, h.title)),
         meta,
+        h.validity ? validityLine(h.validity) : null,
         el("p", { class: "snippet" }, highlighted(h.snippet, h.highlights)),
         el("div", { class: "cite" }, "出处：", citeLink(h.citation),
           ext ? el("span", {}, " · ", el("a", { href: ext, rel: "noopener noreferrer", target: "_blank" }, "原网页")) : null)));
@@ -105,6 +157,7 @@
   async function doSearch(q) {
     const p = new URLSearchParams({ q, k: "10", mode: $("mode").value });
     if ($("kind").value) p.set("kind", $("kind").value);
+    if ($("valid-now").checked) p.set("valid_on", today());
     setStatus("正在检索…");
     renderHits(await getJSON("/search?" + p));
   }
@@ -228,7 +281,11 @@
 
   $("search-form").addEventListener("submit", (ev) => { ev.preventDefault(); run(); });
   for (const t of document.querySelectorAll(".tab")) {
-    t.addEventListener("click", () => { switchView(t.dataset.view); if ($("q").value.trim()) run(); });
+    t.addEventListener("click", () => {
+      switchView(t.dataset.view);
+      if (t.dataset.view === "match") setStatus("");
+      else if ($("q").value.trim()) run();
+    });
   }
   document.addEventListener("click", (ev) => {
     const t = ev.target;
@@ -238,7 +295,11 @@
     if (t.classList.contains("alt-answer")) { ev.preventDefault(); $("q").value = t.dataset.title + "需要什么材料"; run(); }
   });
 
+  // shared with match.js
+  window.GovUI = { el, citeLink, getJSON, setStatus, docHref, safeUrl, validityBadge, validityLine, today, KIND };
+
   const params = new URLSearchParams(location.search);
-  switchView(params.get("tab") === "answer" ? "answer" : "search");
-  if (params.get("q")) { $("q").value = params.get("q"); run(); }
+  const tab = params.get("tab");
+  switchView(tab === "answer" || tab === "match" ? tab : "search");
+  if (params.get("q") && tab !== "match") { $("q").value = params.get("q"); run(); }
 })();
