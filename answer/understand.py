@@ -274,16 +274,22 @@ _TAILS = {"agent": r"别人|他人|朋友|家人|亲戚|同事|去办|代办|办
 _CLAUSE = re.compile(r"[，,。；;！!？?\s]+")
 
 
-def situation_free(query: str) -> tuple[str, list[str]]:
-    """The question without the words that state who applies (我是个体户 / 委托别人去办 / 帮8岁的孩子 /
-    湖南户籍), and those phrases: for choosing the item when the whole question finds none. Each
-    phrase goes with the filler around it (我是… / …的); a clause left (nearly) empty goes. Only
-    who-applies words are taken out: 注销 / 补办 / 公司 may be what the item is."""
-    found = [(u["phrase"], u["situation"]) for u in understand(query).understood
-             if (u["situation"], u["option"]) in _WHO_OPTIONS or (u["situation"], None) in _WHO_OPTIONS]
-    found += [(m.group(0), "household") for m in _PLACE_OF_HOME.finditer(query)]
-    found += [(m.group(0), "age") for m in _AGE_NUM.finditer(query)]
-    found += [(m.group(0), "age") for pat, _ in _AGE_WORDS for m in pat.finditer(query)]
+def situation_free(query: str, situations: list | None = None, region: str | None = None) -> tuple[str, list[str]]:
+    """The question without the words that state the applicant's situation, and those phrases: for
+    choosing the item again when the whole question finds none. Without ``situations``: the words of
+    who applies (我是个体户 / 委托别人去办 / 帮8岁的孩子 / 湖南户籍) — never 注销 / 补办 / 公司, which
+    may be what the item is; with an item's ``situations``: every phrase that answers one of them
+    (第一次 → 首次申请 where the item asks it). Each phrase goes with the filler around it (我是… /
+    …的); a clause left (nearly) empty goes."""
+    if situations is None:
+        found = [(u["phrase"], u["situation"]) for u in understand(query).understood
+                 if (u["situation"], u["option"]) in _WHO_OPTIONS or (u["situation"], None) in _WHO_OPTIONS]
+        found += [(m.group(0), "household") for m in _PLACE_OF_HOME.finditer(query)]
+        found += [(m.group(0), "age") for m in _AGE_NUM.finditer(query)]
+        found += [(m.group(0), "age") for pat, _ in _AGE_WORDS for m in pat.finditer(query)]
+    else:
+        dims = {s.id: s.dimension for s in situations}
+        found = [(u["phrase"], dims.get(u["situation"], "")) for u in understand(query, situations, region).understood]
     phrases = {p: dim for p, dim in reversed(found) if p}
     if not phrases:
         return query, []
@@ -291,7 +297,7 @@ def situation_free(query: str) -> tuple[str, list[str]]:
     for clause in _CLAUSE.split(query):
         text = clause
         for p in sorted(phrases, key=len, reverse=True):
-            tail = re.compile(f"^(?:{_TAILS[phrases[p]]})+")
+            tail = re.compile(f"^(?:{_TAILS.get(phrases[p], '的|了')})+")
             while p in text:
                 j = text.index(p)
                 text = _LEAD.sub("", text[:j]) + tail.sub("", text[j + len(p):])
