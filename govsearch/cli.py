@@ -200,11 +200,53 @@ def cmd_search(args) -> int:
     return OK
 
 
+MARK = {True: "✓", False: "✗", None: "?"}
+
+
+def _situation_lines(result: dict) -> list[str]:
+    """The questions with their options and answers, what was understood, and the checklist marked."""
+    sits = {s["id"]: s for s in result.get("situations") or []}
+
+    def said(cid: str) -> str:
+        sid, _, oid = cid.partition(":")
+        s = sits.get(sid)
+        label = next((o["label"] for o in s["options"] if o["id"] == oid), oid) if s else oid
+        return f"{s['question'] if s else sid} → {label}"
+
+    lines = []
+    for u in result.get("understood") or []:
+        lines.append(f"从问题中理解：{u['question']} → {u['label']}（“{u['phrase']}”）"
+                     + ("，已按 --situation 改答" if u.get("overridden") else ""))
+    if sits:
+        lines.append("情形问题（用 --situation ID:OPTION 回答，多个用逗号分隔）：")
+        for s in sits.values():
+            opts = " · ".join(f"{o['id']}={o['label']}" for o in s["options"])
+            got = ""
+            if s.get("answer"):
+                got = f"  ← 已选 {s['answer']}（{'参数' if s.get('answered_from') == 'request' else '问题'}）"
+            lines.append(f"  [{s['id']}] {s['question']}  {opts}{got}")
+    mats = result.get("materials") or []
+    counts = {k: sum(1 for m in mats if m.get("applies") is k) for k in (True, False, None)}
+    lines.append(f"材料清单：✓ 需要 {counts[True]} · ✗ 不需要 {counts[False]} · ? 视情形 {counts[None]}")
+    for i, m in enumerate(mats, 1):
+        extra = " · ".join(str(m[k]) for k in ("copies", "original_or_copy", "condition") if m.get(k))
+        cite = m["citations"][0] if m.get("citations") else None
+        where = f"  [{cite['doc_id']} {cite['section']} {cite['start']}-{cite['end']}]" if cite else "  [未找到原文]"
+        lines.append(f"  {i:>2}. {MARK.get(m.get('applies'), '?')} {m['name']}" + (f"  ({extra})" if extra else "") + where)
+        if m.get("applies") is False:
+            lines.append("        不需要：" + "；".join(said(c) for c in m.get("excluded_by") or []))
+        elif m.get("applies") is None and m.get("pending"):
+            lines.append("        视情形：" + "；".join(sits[p]["question"] if p in sits else p for p in m["pending"]))
+        if m.get("one_of"):
+            lines.append("        任选其一：" + "、".join(m["one_of"]))
+    return lines
+
+
 def cmd_answer(args) -> int:
     from answer.item import answer
 
     idx = _open(args)
-    result = answer(idx, args.query)
+    result = answer(idx, args.query, situation=args.situation)
     if args.json:
         _print_json(result)
         return OK
@@ -212,16 +254,15 @@ def cmd_answer(args) -> int:
     print(result.get("reason", ""))
     if item:
         print(f"{item['title']}  ({item['doc_id']}, {item.get('department') or ''})")
-        for i, m in enumerate(result.get("materials", []), 1):
-            extra = " · ".join(str(m[k]) for k in ("copies", "original_or_copy", "condition") if m.get(k))
-            cite = m["citations"][0] if m.get("citations") else None
-            where = f"  [{cite['doc_id']} {cite['section']} {cite['start']}-{cite['end']}]" if cite else ""
-            print(f"  {i:>2}. {m['name']}" + (f"  ({extra})" if extra else "") + where)
-        labels = {"time_limit": "办理时限", "phone": "咨询电话", "location": "办理地点", "fee": "收费标准"}
+        labels = {"time_limit": "办理时限", "location": "办理地点", "phone": "咨询电话", "fee": "收费标准"}
         for key, label in labels.items():
             value = _time_limit(result.get(key)) if key == "time_limit" else result.get(key)
             if value:
                 print(f"  {label}：{value}")
+        for line in _situation_lines(result):
+            print(line)
+        for note in result.get("notes") or []:
+            print(f"  注：{note}")
     for alt in result.get("alternatives", []):
         print(f"  {'您要办理的是' if not item else '相关事项'}：{alt['title']} ({alt['doc_id']})")
     print(SERVER_TIP.format(cmd="answer", build=args.build, path="answer"), file=sys.stderr)
@@ -425,10 +466,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--k", type=int, default=10, help="how many matches to show (default 10, at most 100)")
     json_opt(sp, "the matches")
 
-    sp = command("answer", 'answer "what materials do I need for X"', "govsearch answer '开餐馆需要什么材料'",
+    sp = command("answer", 'answer "what materials do I need for X"', "govsearch answer '开餐馆需要什么材料' --situation entity:individual,agent:self",
                  cmd_answer)
     sp.add_argument("query", help="the question (1-200 characters)")
     build_opt(sp)
+    sp.add_argument("--situation", metavar="ID:OPTION[,ID:OPTION]",
+                    help="answer the item's situation questions (their ids are listed with the answer); "
+                         "they win over what the question says")
     json_opt(sp, "the whole answer")
 
     sp = command("serve", "serve the HTTP API and the web page", "govsearch serve --build build/demo --port 8000",

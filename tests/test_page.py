@@ -141,7 +141,7 @@ def test_bad_input_message(page):
     assert "422" in page.inner_text("#status")
 
 
-# ---- policies: validity badges in the search results, the 政策匹配 tab (on the demo build's notices) ----
+# ---- the demo build, served: policies (validity badges, 政策匹配) and the applicant's checklist ----
 
 
 @pytest.fixture(scope="module")
@@ -259,3 +259,88 @@ def test_match_form_bad_profile_says_why(demo_page):
     pg.click("#match-go")  # nothing filled in
     pg.wait_for_selector("#status.error")
     assert "422" in pg.inner_text("#status") and "states nothing" in pg.inner_text("#status")
+
+
+# --------------------------------------------------------------------------- the applicant's checklist (demo corpus)
+
+
+def _struck(api: dict) -> list[str]:
+    return [m["name"] for m in api["materials"] if m["applies"] is False]
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_questionnaire_filters_the_checklist(browser, demo_base, width, tmp_path):
+    ctx = browser.new_context(viewport={"width": width, "height": 900}, locale="zh-CN")
+    pg = ctx.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        pg.goto(demo_base + "/?tab=answer&q=" + "开餐馆需要什么材料")
+        pg.wait_for_selector("#checklist tbody tr")
+        # the facts an officer needs first, then the questionnaire, then the checklist
+        facts = pg.inner_text("#keyfacts")
+        for label in ("办理时限", "办理地点", "咨询电话", "收费标准"):
+            assert label in facts
+        y = {sel: pg.locator(sel).bounding_box()["y"] for sel in ("#keyfacts", "#situations", "#checklist")}
+        assert y["#keyfacts"] < y["#situations"] < y["#checklist"]
+        route = pg.locator("fieldset[data-situation=entity]")
+        assert "营业执照以何种形式办理" in route.inner_text()
+        assert pg.locator("#checklist tr.applies-no").count() == 0
+
+        pg.locator("fieldset[data-situation=entity] input[value=individual]").check()
+        pg.wait_for_selector("#checklist tr.applies-no")
+        api = pg.request.get(demo_base + "/answer?q=" + "开餐馆需要什么材料" + "&situation=entity:individual").json()
+        rows = pg.locator("#checklist tbody tr")
+        assert rows.count() == len(api["materials"])  # struck, not hidden
+        assert "situation=entity%3Aindividual" in pg.url or "situation=entity:individual" in pg.url
+        struck = _struck(api)
+        assert "公司章程" in struck and "公司登记（备案）申请书" in struck
+        for i, m in enumerate(api["materials"]):
+            row = rows.nth(i)
+            assert row.locator(".mname").inner_text() == m["name"]
+            decoration = row.locator(".mname").evaluate("e => getComputedStyle(e).textDecorationLine")
+            if m["applies"] is False:
+                assert "applies-no" in row.get_attribute("class") and decoration == "line-through"
+                assert "不需要" in row.inner_text() and "个体工商户" in row.inner_text()  # the reason
+            else:
+                assert decoration == "none"
+        assert "需要" in rows.filter(has_text="个体工商户登记（备案）申请书").first.inner_text()
+
+        # citations are footnote marks that open onto doc / section / span
+        mark = pg.locator("#checklist details.fn").first
+        assert not mark.locator(".fn-body").is_visible()
+        mark.locator("summary").click()
+        body = mark.locator(".fn-body").inner_text()
+        assert "申请材料" in body and "第" in body and "原文" in body
+
+        if width == 390:
+            assert pg.evaluate("document.scrollingElement.scrollWidth") <= 390
+        png = pg.screenshot(full_page=True)
+        (tmp_path / f"answer-{width}.png").write_bytes(png)
+        assert colours(png) >= 8, "the screenshot looks blank"
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        (SHOTS / f"answer-situations-{width}.png").write_bytes(png)
+
+        # changing the answer re-asks: the other route is struck instead
+        pg.locator("fieldset[data-situation=entity] input[value=company]").check()
+        pg.wait_for_function("() => document.querySelector('#checklist tr[data-applies=false] .mname')"
+                             " && [...document.querySelectorAll('#checklist tr[data-applies=false] .mname')]"
+                             ".some(e => e.textContent === '个体工商户登记（备案）申请书')")
+        assert pg.locator("#checklist tr.applies-no", has_text="公司章程").count() == 0
+    finally:
+        ctx.close()
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+def test_situation_stated_in_the_question_is_shown(browser, demo_base):
+    ctx = browser.new_context(viewport={"width": 390, "height": 800}, locale="zh-CN")
+    pg = ctx.new_page()
+    try:
+        pg.goto(demo_base + "/?tab=answer&q=" + "我是个体户开餐馆需要什么材料")
+        pg.wait_for_selector("#understood")
+        assert "个体工商户" in pg.inner_text("#understood") and "个体户" in pg.inner_text("#understood")
+        assert pg.locator("fieldset[data-situation=entity] input[value=individual]").is_checked()
+        assert pg.locator("#checklist tr.applies-no", has_text="公司章程").count() == 1
+        assert pg.evaluate("document.scrollingElement.scrollWidth") <= 390
+    finally:
+        ctx.close()
