@@ -356,7 +356,8 @@ def cmd_train(args) -> int:
     engine = open_index(build, _settings(args))
     log = (lambda *a, **k: None) if args.json else print
     log(f"training the ranking stage on the train parts of {len(args.queries)} query file(s) (eval/split.py) …")
-    booster, meta = train_ranker(engine, [Path(q) for q in args.queries], depth=args.depth or DEPTH, log=log)
+    booster, meta = train_ranker(engine, [Path(q) for q in args.queries], depth=args.depth or DEPTH, log=log,
+                                 apply=args.apply)
     path = write(booster, meta, build)
     manifest = build_index(build, encoder=engine.manifest["encoder"], cache_dir=args.cache, settings=_settings(args),
                            progress=not args.json)
@@ -368,8 +369,14 @@ def cmd_train(args) -> int:
     for name, f in meta["files"].items():
         print(f"  {name:<18} val nDCG@10 {f['val_ndcg@10_fused']:.4f} → {f['val_ndcg@10_reranked']:.4f} "
               f"({f['val']} validation questions)")
-    note = manifest.get("reranker_note")
-    print(note if note else f"the index of {build} now applies it (manifest reranker: ltr)")
+    cv = meta["cv_ndcg@10"]
+    print(f"  cross-validation on the train questions: nDCG@10 {cv['fused']:.4f} fused → {cv['reranked']:.4f} reranked")
+    if not meta["applied"]:
+        why = "--apply no" if args.apply == "no" else f"it gains less than {meta['keep_margin']} there"
+        print(f"{why}: the ranker is kept in {path.parent} but not applied")
+    else:
+        note = manifest.get("reranker_note")
+        print(note if note else f"the index of {build} now applies it (manifest reranker: ltr)")
     return OK
 
 
@@ -497,6 +504,9 @@ def build_parser() -> argparse.ArgumentParser:
     build_opt(sp)
     sp.add_argument("--queries", nargs="+", required=True, help="JSON-lines query files with relevance judgments")
     sp.add_argument("--depth", type=int, help="how many fused candidates the ranker reorders (default 50)")
+    sp.add_argument("--apply", choices=["auto", "yes", "no"], default="auto",
+                    help="auto (default): apply the ranker when cross-validation on the train questions gains "
+                         "nDCG@10 ≥ 0.005 over the fused order; yes / no: decide yourself")
     sp.add_argument("--cache", default=s.cache_dir, help=f"embedding cache folder (default {s.cache_dir})")
     json_opt(sp, "the training report")
 

@@ -32,6 +32,10 @@ def _ranker_for(build_dir: Path, enc_name: str, given: dict | None) -> tuple[dic
     r = given if given is not None else trained_ranker(build_dir)
     if r is None:
         return None, None
+    if r.get("applied") is False:
+        cv = r.get("cv_ndcg@10") or {}
+        return None, (f"the trained ranker in {Path(build_dir) / 'learned'} is not applied: cross-validation on the "
+                      f"train questions gave nDCG@10 {cv.get('fused')} fused vs {cv.get('reranked')} reranked")
     if r.get("encoder") != enc_name:
         return None, (f"the trained ranker in {Path(build_dir) / 'learned'} was trained with encoder "
                       f"{r.get('encoder')!r}, not {enc_name!r}: not applied (run `govsearch train` again)")

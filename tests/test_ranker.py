@@ -39,7 +39,8 @@ def trained(tmp_path_factory):
     shutil.copytree(SMALL, b, ignore=shutil.ignore_patterns("index", ".index*"))
     build_index(b, encoder="none", cache_dir=root / "cache", progress=False)
     q = _questions(b, root / "q.jsonl")
-    assert main(["train", "--build", str(b), "--queries", str(q), "--cache", str(root / "cache"), "--json"]) == 0
+    assert main(["train", "--build", str(b), "--queries", str(q), "--cache", str(root / "cache"), "--apply", "yes",
+                 "--json"]) == 0
     return b, q
 
 
@@ -88,3 +89,15 @@ def test_a_damaged_ranker_file_is_refused(trained, tmp_path):
     model.write_text(model.read_text(encoding="utf-8").replace("tree", "tref", 1), encoding="utf-8")
     with pytest.raises(IndexCorrupt):
         open_index(other)
+
+
+def test_auto_applies_the_ranker_only_when_cross_validation_on_train_gains(trained, tmp_path):
+    b, q = trained
+    other = tmp_path / "auto"
+    shutil.copytree(b, other, symlinks=True)
+    assert main(["train", "--build", str(other), "--queries", str(q), "--json"]) == 0
+    meta = json.loads((other / "learned" / "ranker.json").read_text(encoding="utf-8"))
+    cv = meta["cv_ndcg@10"]
+    assert meta["applied"] == (cv["reranked"] >= cv["fused"] + meta["keep_margin"])
+    m = store.read_manifest(other)
+    assert (m.get("reranker") or {}).get("name") == ("ltr" if meta["applied"] else None)
