@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     limit_answer: int = 2  # concurrent /answer and /policies/match requests
     queue_timeout: float = 10.0  # seconds a request may wait for its turn
     reload_timeout: float = 300.0  # seconds an index reload may take before it is abandoned
+    header_timeout: float = 10.0  # seconds a client may take to send a request head; then 408 and close
 
 
 def get_settings(**overrides) -> Settings:
