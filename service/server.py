@@ -254,6 +254,13 @@ def uvicorn_config(app, header_timeout: float | None = None, **kwargs):
 
 
 def serve(app, host: str = "127.0.0.1", port: int = 8000) -> None:
+    import sys
+
     import uvicorn
+
+    settings = getattr(getattr(getattr(app, "state", None), "govsearch", None), "settings", None)
+    interval = getattr(settings, "switch_interval", None)
+    if interval:
+        sys.setswitchinterval(float(interval))
 
     uvicorn.Server(uvicorn_config(app, host=host, port=port, workers=1)).run()
