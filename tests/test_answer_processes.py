@@ -48,6 +48,10 @@ def test_answers_in_processes_equal_answers_in_threads_and_follow_a_reload(build
     _, a, _ = builds
     with live_server(Settings(build=str(a))) as base:
         threads = {q: httpx.get(base + "/answer", params={"q": q}, timeout=60).json() for q in QUESTIONS}
+        chosen = [(q, f"{s['id']}:{s['options'][0]['id']}") for q in QUESTIONS
+                  for s in (threads[q].get("situations") or [])[:1] if s.get("options")]
+        with_situation = {c: httpx.get(base + "/answer", params={"q": c[0], "situation": c[1]}, timeout=60).json()
+                          for c in chosen}
         bad_thread = httpx.get(base + "/answer", params={"q": "\u3000"}, timeout=60)
     with live_server(Settings(build=str(a), api_key=KEY, answer_processes=2)) as base, \
             httpx.Client(base_url=base, timeout=120) as client:
@@ -56,6 +60,8 @@ def test_answers_in_processes_equal_answers_in_threads_and_follow_a_reload(build
         assert len(pids) == 2 and os.getpid() not in pids and all(_alive(p) for p in pids)
         for q in QUESTIONS:
             assert client.get("/answer", params={"q": q}).json() == threads[q], q
+        for (q, sit), want in with_situation.items():
+            assert client.get("/answer", params={"q": q, "situation": sit}).json() == want, (q, sit)
         bad = client.get("/answer", params={"q": "\u3000"})
         assert bad.status_code == bad_thread.status_code == 422 and bad.json() == bad_thread.json()
 

@@ -4,12 +4,14 @@ Runs ``python -m bench.run --quick`` for real: ingest of the demo corpus, index 
 `govsearch serve` subprocess, uvicorn with 2 workers under load, the 10x corpus.
 """
 import json
-from pathlib import Path
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+pytest.importorskip("matplotlib", reason="the bench extra draws the plot: pip install 'govsearch[bench]'")
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA = ROOT / "tests" / "data"

@@ -39,7 +39,7 @@ class LocalBackend(Engine):
         return self.dense is not None
 
     def channels(self, pq: PreparedQuery, query: Query, pool: int) -> dict[str, ChannelResult]:
-        mask = self.store.mask(query.filters)
+        mask = self.mask(query)
         out: dict[str, ChannelResult] = {}
         if query.mode in ("bm25", "hybrid"):
             rows, s = self.bm25.top(list(pq.bm25_tokens), pool, mask)
