@@ -45,8 +45,15 @@ class Settings(BaseSettings):
     limit_bm25: int = 16  # concurrent BM25-only searches
     limit_dense: int = 4  # concurrent searches that need the encoder (dense / hybrid)
     limit_answer: int = 2  # concurrent /answer and /policies/match requests
+    # /answer in that many worker processes of their own (each loads the index: memory grows by one index
+    # per process) instead of threads of the server's process; 0: threads (service/workers.py)
+    answer_processes: int = 0
     queue_timeout: float = 10.0  # seconds a request may wait for its turn
     reload_timeout: float = 300.0  # seconds an index reload may take before it is abandoned
+    # seconds a thread holding the GIL runs before another waiting thread may take it (Python's default is
+    # 0.005); None leaves Python's. Applied by `govsearch serve` (service/server.py).
+    switch_interval: float | None = None
+    header_timeout: float = 10.0  # seconds a client may take to send a request head; then 408 and close
 
 
 def get_settings(**overrides) -> Settings:

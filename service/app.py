@@ -28,7 +28,7 @@ from core.settings import Settings, get_settings
 from service.limits import Limits
 from service.routes import admin, answer, documents, health, page, policies, search
 from service.routes.page import STATIC, swagger_assets
-from service.state import ServiceState, detail
+from service.state import ServiceState, close_answers, detail
 
 log = logging.getLogger("govsearch.service")
 
@@ -98,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         state.load()
         yield
+        close_answers(state.current, wait=True)
         state.current = None
 
     app = FastAPI(

@@ -263,3 +263,5 @@ class AdminStatus(BaseModel):
     backend: str | None = None
     limits: dict[str, Any] | None = Field(None, description="per request kind: slots, waiting, refused")
     query_cache: dict[str, Any] | None = Field(None, description="prepared-query cache: size, hits, misses, encodes")
+    answer_workers: list[int] | None = Field(None, description="process ids of the answer worker processes "
+                                                               "(GOVSEARCH_ANSWER_PROCESSES); null: answers run in threads")

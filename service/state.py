@@ -42,6 +42,7 @@ class Loaded:
     index: object  # an index.engine.Engine
     build: Path
     loaded_at: str
+    answers: object = None  # a service.workers.AnswerPool over the same index (answer_processes > 0)
 
     def info(self) -> dict:
         s = self.index.stats()
@@ -65,7 +66,23 @@ def load_index(build: Path, settings: Settings, encoder: str | None = None, prev
         idx.preparer._encode_lock = old.preparer._encode_lock  # one model, one caller at a time
     elif idx.encoder is not None and warm:
         idx.preparer.encode("办理")
-    return Loaded(idx, Path(build), now())
+    pool = None
+    if int(getattr(settings, "answer_processes", 0) or 0) > 0:
+        from service.workers import AnswerPool
+
+        pool = AnswerPool(settings.answer_processes, build, settings, encoder)
+        try:
+            pool.start(timeout=float(settings.reload_timeout))
+        except BaseException:
+            pool.close()
+            raise
+    return Loaded(idx, Path(build), now(), pool)
+
+
+def close_answers(loaded: Loaded | None, wait: bool = False) -> None:
+    """Let the answer workers of an index no longer served finish and exit (``wait``: until they have)."""
+    if loaded is not None and loaded.answers is not None:
+        loaded.answers.close(wait=wait)
 
 
 def confined(build: Path, root: Path) -> bool:
@@ -134,7 +151,7 @@ class ServiceState:
         except LOAD_ERRORS as e:
             self.current, self.error = None, f"no usable index in build {build.name}: {e}"
             log.warning("%s (%s)", self.error, e.hint)
-        except (OSError, ValueError, KeyError, ImportError) as e:  # a half-written folder, a missing extra
+        except (OSError, ValueError, KeyError, ImportError, RuntimeError) as e:  # a half-written folder, a missing extra, a broken worker
             self.current, self.error = None, f"cannot load the index of build {build.name}: {type(e).__name__}"
             log.exception("index load failed")
 
