@@ -217,8 +217,8 @@ def new_rows(res: dict, tgt) -> list[tuple[str, str, str]]:
     m = _get(res, "http/mixed")
     if m:
         st = m["answers"]["status"]
-        rows.append((f"Mixed load: BM25 HTTP p99 alone vs under {m['clients']} concurrent long /answer "
-                     f"(~{m['answer_chars']} chars)",
+        long = f"long (~{m['answer_chars']} chars) " if m.get("answer_chars") else ""
+        rows.append((f"Mixed load: BM25 HTTP p99 alone vs under {m['clients']} concurrent {long}/answer",
                      f"{_ms(m['alone'], 'p99')} vs {_ms(m['loaded'], 'p99')} = {_fmt(m['ratio_p99'])}x "
                      f"(p50 {_ms(m['alone'])} vs {_ms(m['loaded'])}); /answer "
                      + ", ".join(f"{k}: {v}" for k, v in sorted(st.items())) + f", p50 {_ms(m['answers'])}",

@@ -157,7 +157,8 @@ def test_mixed_load(results):
     assert 0 < m["alone"]["p50"] <= m["alone"]["p99"] and 0 < m["loaded"]["p50"] <= m["loaded"]["p99"]
     assert m["answers"]["status"].get("200", 0) > 0  # the /answer load really ran
     assert set(m["answers"]["status"]) <= {"200", "503"}  # refused with 503, never lost or 5xx otherwise
-    assert 150 < m["answer_chars"] <= 200
+    if m["source"] == "bench.load":  # long questions; bench.mixed_load (when present) asks its own
+        assert 150 < m["answer_chars"] <= 200
     assert m["ratio_p99"] == round(m["loaded"]["p99"] / m["alone"]["p99"], 2)
     assert res["targets"]["mixed_bm25_p99_ratio"]["value"] == m["ratio_p99"]
     assert res["targets"]["mixed_bm25_p99_ratio"]["ok"] is (m["ratio_p99"] <= 5)
