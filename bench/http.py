@@ -28,6 +28,17 @@ def _govsearch_cmd() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "govsearch.cli"]
 
 
+def _die_with_parent() -> None:
+    """In the server's process before exec (Linux): SIGTERM it when the bench dies, even by SIGKILL (a
+    timed-out run must not leave servers behind)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _stop(proc: subprocess.Popen) -> None:
     if proc.poll() is not None:
         return
@@ -75,7 +86,8 @@ def serve(build: Path, log: Path, workers: int = 1, timeout: float = 600, env: d
                "--port", str(port), "--workers", str(workers), "--log-level", "info", "--no-access-log"]
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "wb") as logf:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=logf, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=logf, stderr=subprocess.STDOUT,
+                                preexec_fn=_die_with_parent if sys.platform == "linux" else None)
         try:
             url = f"http://127.0.0.1:{port}"
             _wait_ready(url, proc, log, timeout, ready_lines=workers)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing as mp
+import os
 import time
 
 import httpx
@@ -18,14 +19,15 @@ import httpx
 from bench.measure import percentiles, ratio
 
 
-async def _answer_loops(url: str, questions: list[str], clients: int, stop, started, timeout: float) -> dict:
+async def _answer_loops(url: str, questions: list[str], clients: int, stop, started, timeout: float,
+                        parent: int) -> dict:
     lat: list[float] = []
     status: dict[str, int] = {}
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits) as client:
         async def loop(c: int) -> None:
             i = c
-            while not stop.is_set():
+            while not stop.is_set() and os.getppid() == parent:  # the bench gone (killed): stop too
                 q = questions[i % len(questions)]
                 i += clients
                 t = time.perf_counter()
@@ -45,8 +47,9 @@ async def _answer_loops(url: str, questions: list[str], clients: int, stop, star
     return {"lat": lat, "status": status}
 
 
-def _answer_process(url: str, questions: list[str], clients: int, stop, started, out, timeout: float) -> None:
-    out.put(asyncio.run(_answer_loops(url, questions, clients, stop, started, timeout)))
+def _answer_process(url: str, questions: list[str], clients: int, stop, started, out, timeout: float,
+                    parent: int) -> None:
+    out.put(asyncio.run(_answer_loops(url, questions, clients, stop, started, timeout, parent)))
 
 
 def _bm25_block(client: httpx.Client, queries: list[str]) -> tuple[list[float], int]:
@@ -76,7 +79,7 @@ def mixed_load(url: str, bm25_queries: list[str], long_questions: list[str], *, 
             a, e1 = _bm25_block(client, bm25_queries)
             stop, started, out = ctx.Event(), ctx.Event(), ctx.Queue()
             p = ctx.Process(target=_answer_process, daemon=True,
-                            args=(url, long_questions, clients, stop, started, out, timeout))
+                            args=(url, long_questions, clients, stop, started, out, timeout, os.getpid()))
             p.start()
             started.wait(60)
             time.sleep(settle)  # every client has its first /answer in flight
