@@ -17,7 +17,7 @@ $(BIN)/python:
 # torch first, pinned to the CPU build on local disk, so sentence-transformers does not pull CUDA.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[st,test,bench]'
+	$(BIN)/pip install -q -e '.[st,test,bench,milvus]'
 	touch $@
 
 # Debian packages: headless Chromium for the page test, and a CJK font so its screenshots show Chinese.

@@ -30,13 +30,19 @@ def get_limits(request: Request) -> Limits:
     return request.app.state.limits
 
 
-def get_index(request: Request):
-    """The index this request uses, taken once (a reload meanwhile does not change it); 503 when none."""
+async def get_index(request: Request):
+    """The index this request uses, taken once (a reload meanwhile does not change it) and held until the
+    request is done (an index a reload replaced is released only when no request holds it); 503 when none."""
     state: ServiceState = request.app.state.govsearch
     cur = state.current
     if cur is None:
         raise HTTPException(503, detail=public(f"{state.error}; {state.no_index_hint()}", state))
-    return cur.index
+    hold = getattr(cur.index, "hold", None)
+    if hold is None:
+        yield cur.index
+        return
+    with hold():
+        yield cur.index
 
 
 StateDep = Annotated[ServiceState, Depends(get_state)]
