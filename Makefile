@@ -56,6 +56,7 @@ eval: shared
 
 bench: shared
 	$(BIN)/python -m bench.run --build build/shared --data $(DATA)
+	$(BIN)/python -m bench.backends --build build/shared --data $(DATA)
 
 clean:
 	rm -rf build .pytest_cache

@@ -295,7 +295,7 @@ def _incremental(client, build_dir, old, corpus, tokens, windows, prints, enc, c
 
 
 def _by_docs(client, coll: str, doc_ids: list[str], key: str) -> list[dict]:
-    return mc.fetch(client, coll, "doc_id", doc_ids, [key]) if doc_ids else []
+    return mc.fetch(client, coll, "doc_id", doc_ids, [key], batch=50) if doc_ids else []
 
 
 def _delete(client, coll: str, key: str, ids: list[str]) -> int:

@@ -296,8 +296,10 @@ def create_collection(client, name: str, schema, dense: dict | None, lexical: bo
 # --- reading rows back ----------------------------------------------------------------------
 
 
-def fetch(client, collection: str, key: str, ids: Iterable[str], fields: list[str]) -> list[dict]:
-    """Rows whose ``key`` field is one of ``ids`` (ids no expression can hold are skipped), with ``fields``."""
+def fetch(client, collection: str, key: str, ids: Iterable[str], fields: list[str], batch: int = FETCH_BATCH) -> list[dict]:
+    """Rows whose ``key`` field is one of ``ids`` (ids no expression can hold are skipped), with ``fields``.
+    ``batch`` ids per query: a server returns at most 16,384 rows per query, so keep ``batch`` × rows per id
+    under that (by document id: a few dozen)."""
     want = []
     for i in dict.fromkeys(ids):
         try:
@@ -305,8 +307,8 @@ def fetch(client, collection: str, key: str, ids: Iterable[str], fields: list[st
         except ValueError:
             continue
     out: list[dict] = []
-    for s in range(0, len(want), FETCH_BATCH):
-        part = want[s:s + FETCH_BATCH]
+    for s in range(0, len(want), batch):
+        part = want[s:s + batch]
         out.extend(client.query(collection, filter=f"{key} in [{', '.join(part)}]",
                                 output_fields=[key, *fields], limit=16_384))
     return out
