@@ -52,6 +52,17 @@ def _ordered(scores: dict[int, float], n: int | None = None) -> list[int]:
     return rows if n is None else rows[:n]
 
 
+def _margin(n: int) -> int:
+    """Extra hits asked for, so rows tied at the cut-off (duplicate passages) are cut by row as the local
+    backend cuts them, not by Milvus's arbitrary order among equals."""
+    return max(8, n // 8)
+
+
+def _top(hits: list[tuple[int, float]], n: int) -> dict[int, float]:
+    scores = dict(hits)
+    return {r: scores[r] for r in _ordered(scores, n)}
+
+
 class MilvusBackend(Engine):
     backend = "milvus"
 
@@ -123,9 +134,8 @@ class MilvusBackend(Engine):
             qv = lx.query_vector(pq.bm25_tokens, self.vocab, self.idf)
             scores: dict[int, float] = {}
             if qv:
-                for r, s in self._search(self.collection, "lex", qv, pool, expr, {}):
-                    if s > 0:
-                        scores[r] = s
+                hits = self._search(self.collection, "lex", qv, pool + _margin(pool), expr, {})
+                scores = _top([(r, s) for r, s in hits if s > 0], pool)
             out["bm25"] = ChannelResult("bm25", _ordered(scores), scores,
                                         lambda rr, qv=qv: self.lex_scores(qv, rr))
         if query.mode in ("dense", "hybrid") and self.has_dense:
@@ -142,13 +152,12 @@ class MilvusBackend(Engine):
 
     def dense_top(self, qv: np.ndarray, n: int, expr: str) -> dict[int, float]:
         """The ``n`` best chunks of the dense channel and their scores."""
-        sp = dict(self.search_params)
+        sp = dict(self.search_params)  # HNSW needs ef ≥ limit
         if "ef" in sp:
-            sp["ef"] = max(int(sp["ef"]), n)  # HNSW needs ef ≥ limit
-        hits = self._search(self.collection, "dense", qv, n, expr, sp)
+            sp["ef"] = max(int(sp["ef"]), n + _margin(n))
+        cos = _top(self._search(self.collection, "dense", qv, n + _margin(n), expr, sp), n)
         if self.win_collection is None:
-            return dict(hits[:n])
-        cos = dict(hits)
+            return cos
         best_win: dict[int, float] = {}
         # the best windows overall: a chunk with one among them has its best window among them
         for r, s in self._search(self.win_collection, "dense", qv, n, expr, sp):
