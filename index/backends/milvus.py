@@ -58,6 +58,23 @@ def _margin(n: int) -> int:
     return max(8, n // 8)
 
 
+def _memo(known: dict[int, float], fn):
+    """``more(rows)`` that reads each row from Milvus once per query (the answering stage ranks the same
+    candidates once per document kind) and never the rows the channel already scored."""
+    cache: dict[int, float | None] = dict(known)
+
+    def more(rows) -> dict[int, float]:
+        rows = [int(r) for r in rows]
+        todo = [r for r in dict.fromkeys(rows) if r not in cache]
+        if todo:
+            got = fn(todo)
+            for r in todo:
+                cache[r] = got.get(r)
+        return {r: cache[r] for r in rows if cache.get(r) is not None}
+
+    return more
+
+
 def _top(hits: list[tuple[int, float]], n: int) -> dict[int, float]:
     scores = dict(hits)
     return {r: scores[r] for r in _ordered(scores, n)}
@@ -137,11 +154,12 @@ class MilvusBackend(Engine):
                 hits = self._search(self.collection, "lex", qv, pool + _margin(pool), expr, {})
                 scores = _top([(r, s) for r, s in hits if s > 0], pool)
             out["bm25"] = ChannelResult("bm25", _ordered(scores), scores,
-                                        lambda rr, qv=qv: self.lex_scores(qv, rr))
+                                        _memo(scores, lambda rr, qv=qv: self.lex_scores(qv, rr)))
         if query.mode in ("dense", "hybrid") and self.has_dense:
             qv = np.ascontiguousarray(pq.vector, dtype=np.float32)
             scores = self.dense_top(qv, pool, expr)
-            out["dense"] = ChannelResult("dense", _ordered(scores), scores, lambda rr, qv=qv: self.dense_scores(qv, rr))
+            out["dense"] = ChannelResult("dense", _ordered(scores), scores,
+                                         _memo(scores, lambda rr, qv=qv: self.dense_scores(qv, rr)))
         return out
 
     def lex_scores(self, qv: dict[int, float], rows) -> dict[int, float]:
