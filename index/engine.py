@@ -9,6 +9,8 @@ the rest). A backend subclasses Engine and implements :meth:`Engine.channels` (a
 from __future__ import annotations
 
 from datetime import date
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Mapping, Protocol
 
@@ -61,6 +63,8 @@ class Engine:
         self.rrf_k = settings.rrf_k
         self.max_query_chars = settings.max_query_chars
         self.doc_states: DocStates | None = None  # set by answer.policies.service.attach
+        self._users = 0  # requests holding this index (:meth:`hold`)
+        self._users_lock = threading.Lock()
 
     # -- what a backend provides
 
@@ -82,6 +86,29 @@ class Engine:
                         self.settings.model_copy(update=changes), self.reranker)
         other.doc_states = self.doc_states
         return other
+
+    @contextmanager
+    def hold(self):
+        """Count a request using this index while it runs (a retired index waits for them, see :meth:`retire`)."""
+        with self._users_lock:
+            self._users += 1
+        try:
+            yield self
+        finally:
+            with self._users_lock:
+                self._users -= 1
+
+    @property
+    def users(self) -> int:
+        return self._users
+
+    def retire(self, successor: "Engine | None" = None):
+        """Called once a reload has swapped ``successor`` in for this index: release what only this one
+        holds (the Milvus backend drops its replaced collection). Nothing for in-process indexes."""
+        return None
+
+    def close(self) -> None:
+        """Release connections held outside this process's memory (nothing for in-process indexes)."""
 
     # -- queries
 

@@ -30,14 +30,20 @@ def get_limits(request: Request) -> Limits:
     return request.app.state.limits
 
 
-def get_loaded(request: Request):
+async def get_loaded(request: Request):
     """The loaded index this request uses (a service.state.Loaded), taken once (a reload meanwhile does not
-    change it); 503 when none."""
+    change it) and held until the request is done (an index a reload replaced is released only when no
+    request holds it); 503 when none."""
     state: ServiceState = request.app.state.govsearch
     cur = state.current
     if cur is None:
         raise HTTPException(503, detail=public(f"{state.error}; {state.no_index_hint()}", state))
-    return cur
+    hold = getattr(cur.index, "hold", None)
+    if hold is None:
+        yield cur
+        return
+    with hold():
+        yield cur
 
 
 def get_index(loaded: Annotated[object, Depends(get_loaded)]):

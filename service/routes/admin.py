@@ -90,6 +90,8 @@ async def reload(state: StateDep, build: Annotated[str | None, Query(
             raise HTTPException(422, detail=f"reload failed, {serving}: cannot load the index in {target}: {why}")
         state.current = loaded  # the swap: one assignment; requests already running keep the old index
         close_answers(previous)  # its answer workers (if any) finish what they run, then exit
+        if previous is not None and previous.index is not loaded.index:
+            previous.index.retire(loaded.index)  # e.g. drop a replaced Milvus collection once it is idle
         state.build, state.error = target, None
         state.reload_count += 1
         took = round((time.perf_counter() - t0) * 1000, 3)
