@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -83,7 +84,10 @@ def do_query(build: Path, queries: list[str], threads: int) -> dict:
 
 
 def _child(args: list[str]) -> dict:
-    r = subprocess.run([sys.executable, "-m", "bench.backends", *args], capture_output=True, text=True, cwd=REPO)
+    # both backends under the same OpenMP policy (the Milvus backend sets PASSIVE itself: see milvus_client.pymilvus)
+    env = {**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
+    r = subprocess.run([sys.executable, "-m", "bench.backends", *args], capture_output=True, text=True, cwd=REPO,
+                       env=env)
     if r.returncode != 0:
         raise RuntimeError(f"bench.backends {' '.join(args)} failed:\n{r.stderr[-3000:]}")
     return json.loads(r.stdout.strip().splitlines()[-1])
@@ -106,6 +110,7 @@ def run(build: Path, work: Path, queries: list[str], queries_10x: int, encoder: 
     from bench.scale import repeated_build
 
     res: dict = {"date": time.strftime("%Y-%m-%d %H:%M"), "build": str(build), "encoder": encoder,
+                 "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "PASSIVE"),
                  "loadavg_start": open("/proc/loadavg").read().split()[0], "scales": {}}
     scales = {"1x": build} if skip_10x else {"1x": build, "10x": None}
     qfile = work / "queries.json"
