@@ -8,7 +8,7 @@ DATA    ?= ../shared/data
 PORT    ?= 8000
 export OMP_NUM_THREADS ?= 2
 
-.PHONY: install system-deps demo ingest index serve test test-fast eval bench shared clean
+.PHONY: install system-deps demo ingest index serve test test-fast eval bench shared models clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -17,7 +17,7 @@ $(BIN)/python:
 # torch first, pinned to the CPU build on local disk, so sentence-transformers does not pull CUDA.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[st,test,bench]'
+	$(BIN)/pip install -q -e '.[st,test,bench,train]'
 	touch $@
 
 # Debian packages: headless Chromium for the page test, and a CJK font so its screenshots show Chinese.
@@ -53,6 +53,14 @@ shared: install
 eval: shared
 	@for q in $(DATA)/eval/dev/*.jsonl; do \
 	  echo "== $$q"; $(BIN)/govsearch eval --queries $$q --build build/shared --mode all; done
+
+# The learned models shipped in the repository (plain JSON): the materials answer's item decision
+# (answer/models/decision.json) and the search hits' confidence (index/models/confidence.json). Trained on
+# the TRAIN parts of the demo questions and ../shared/data/eval/dev only; tests/test_models.py checks that
+# this reproduces the shipped files.
+models: index shared
+	$(BIN)/python -m answer.decision_train --demo build/demo --shared build/shared --data $(DATA)
+	$(BIN)/python -m index.confidence_train --build build/shared --queries $(DATA)/eval/dev/*.jsonl
 
 bench: shared
 	$(BIN)/python -m bench.run --build build/shared --data $(DATA)

@@ -9,7 +9,6 @@ import os
 import pytest
 
 from core.errors import BadQuery
-from answer.decision import lifecycle_mismatch
 from answer.item import answer
 from answer.materials import material_key, merge_materials
 from answer.terms import content_terms, coverage, title_weights
