@@ -87,27 +87,50 @@ def checklist(materials: list[dict], situations: list[Situation], answers: dict[
 def score_situation_case(case: dict, materials: list[dict], title: str = "", region: str | None = None,
                          routes: list[dict] | None = None, members: list[str] | None = None) -> dict[str, Any]:
     """One ``situation_expect`` case: understand the situation stated in ``case["query"]``, apply
-    it to the item's ``materials`` and compare with the expected ``keep`` / ``drop`` names.
-
-    A keep is right when the material ``applies`` is true, a drop when it is false (null — still
-    undecided — is wrong for both). ``wrong_drops`` lists every material dropped that the case
-    does not list under ``drop`` (an unconditional material dropped would be one): the target is none."""
+    it to the item's ``materials`` and compare with the expected ``keep`` / ``drop`` names
+    (:func:`score_rows`)."""
     from answer.understand import understand
 
-    expect = case.get("situation_expect") or {}
     situations = build_situations(materials, title=title, routes=routes, members=members)
     got = understand(case["query"], situations, region=region)
-    rows = checklist(materials, situations, got.answers)
+    return score_rows(case, checklist(materials, situations, got.answers), got.answers, got.understood)
+
+
+def score_rows(case: dict, rows: list[dict], answers: dict | None = None, understood: list | None = None) -> dict[str, Any]:
+    """Compare checklist ``rows`` (each with ``name`` and ``applies``: from :func:`checklist`, or the
+    materials of an ``/answer`` response) with a case's ``situation_expect`` ``keep`` / ``drop`` names.
+
+    A keep is right when the material ``applies`` is true, a drop when it is false (null — still
+    undecided — is wrong for both). Names are matched as written, else by
+    :func:`answer.materials.material_key` (营业执照复印件 = 营业执照). ``wrong_drops`` lists every
+    material dropped that the case does not list under ``drop``; ``unconditional_drops`` those of
+    them that carry no condition at all (``when`` empty): the target for both is none."""
+    from answer.materials import material_key
+
+    expect = case.get("situation_expect") or {}
     applies: dict[str, Any] = {}
+    by_key: dict[str, Any] = {}
     for r in rows:
         applies.setdefault(r["name"], r["applies"])
+        by_key.setdefault(material_key(r["name"])[0], r["applies"])
+
+    def got(name: str) -> Any:
+        return applies[name] if name in applies else by_key.get(material_key(name)[0])
+
+    def known(name: str) -> bool:
+        return name in applies or material_key(name)[0] in by_key
+
     keep, drop = list(expect.get("keep") or []), list(expect.get("drop") or [])
-    missing = [n for n in keep + drop if n not in applies]
-    kept_wrong = [n for n in keep if applies.get(n) is not True]
-    dropped_wrong = [n for n in drop if applies.get(n) is not False]
+    missing = [n for n in keep + drop if not known(n)]
+    kept_wrong = [n for n in keep if got(n) is not True]
+    dropped_wrong = [n for n in drop if got(n) is not False]
+    drop_keys = {material_key(n)[0] for n in drop}
+    wrong = [r for r in rows if r["applies"] is False and r["name"] not in drop
+             and material_key(r["name"])[0] not in drop_keys]
     n = len(keep) + len(drop)
     correct = n - len(kept_wrong) - len(dropped_wrong)
     return {"qid": case.get("qid"), "n": n, "correct": correct, "share": correct / n if n else 1.0,
-            "kept_wrong": kept_wrong, "dropped_wrong": dropped_wrong,
-            "wrong_drops": sorted({r["name"] for r in rows if r["applies"] is False and r["name"] not in drop}),
-            "missing": missing, "answers": got.answers, "understood": got.understood}
+            "n_keep": len(keep), "n_drop": len(drop), "kept_wrong": kept_wrong, "dropped_wrong": dropped_wrong,
+            "wrong_drops": sorted({r["name"] for r in wrong}),
+            "unconditional_drops": sorted({r["name"] for r in rows if r["applies"] is False and not r.get("when")}),
+            "missing": missing, "answers": dict(answers or {}), "understood": list(understood or [])}

@@ -1,18 +1,27 @@
 """Answer "what materials do I need for X": pick one service item (or "一件事" bundle) and list its
 materials and facts, each cited — or say honestly that nothing fits, with the closest items as choices.
 
-``answer(engine, query) -> dict`` (the shape of the API's ``AnswerResponse``). The query is prepared
-(tokenized, encoded) once; candidates come from one retrieval (:mod:`answer.candidates`); the choice is
-:mod:`answer.decision`'s; materials and facts come from :mod:`answer.materials`.
+``answer(engine, query, situation=None) -> dict`` (the shape of the API's ``AnswerResponse``). The query
+is prepared (tokenized, encoded) once; candidates come from one retrieval (:mod:`answer.candidates`); the
+choice is :mod:`answer.decision`'s; materials and facts come from :mod:`answer.materials`; the
+applicant's checklist (situations, what the question says, ``applies`` per material) from
+:mod:`answer.fit`. When the whole question finds no item but states the applicant's situation
+(我是个体户… / 第一次办…), the item is chosen once more without those words
+(:func:`answer.understand.situation_free`: who applies, for any item; the words the closest item's
+own questions answer, for that item only); they still fit the checklist.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from answer.candidates import ItemCandidate, item_candidates, item_titles
 from answer.decision import Decision, Ranked, decide
+from answer.fit import check_syntax, fit
 from answer.materials import item_facts, item_materials, item_ref, merge_materials
+from answer.situations import build_situations
 from answer.terms import content_terms, title_weights
+from answer.understand import situation_free
 from core.errors import DocumentNotFound
 from core.query import Query
 from core.records import Chunk, Document
@@ -60,9 +69,41 @@ def ask(options: list[Ranked]) -> str | None:
     return f"您要办理的是{'、'.join(titles[:-1])}还是{titles[-1]}？"
 
 
-def answer(engine, query: Query | str) -> dict[str, Any]:
-    """The materials answer for ``query`` (see the module docstring). Raises BadQuery for an empty or
-    over-long query."""
+def answer(engine, query: Query | str, situation: str | None = None) -> dict[str, Any]:
+    """The materials answer for ``query`` (see the module docstring), fitted to the applicant's
+    situation: the one the question states and the request's answers ``situation="ID:OPTION,…"``.
+    Raises BadQuery for an empty or over-long query, or a situation answer this item has no question
+    or option for."""
+    check_syntax(situation)
+    result = _answer(engine, query)
+    if result["item"] is None and result["terms"]:
+        result = _situated(engine, query, result)
+    return fit(engine, result, result["query"], situation)
+
+
+def _situated(engine, query: Query | str, result: dict[str, Any]) -> dict[str, Any]:
+    """When the whole question finds no item, choose again without the words that state the
+    applicant's situation: first who applies (any item), then the words the closest item's own
+    questions answer (that item only). The words still fit its checklist."""
+    text = result["query"]
+    tries = [(*situation_free(text), None)]
+    if result["alternatives"]:
+        top = engine.doc(result["alternatives"][0]["doc_id"])
+        mats = item_materials(top, engine.chunks(top.doc_id))
+        sits = build_situations(mats, title=top.title, routes=top.fields.get("routes"), members=top.fields.get("members"))
+        tries.append((*situation_free(text, sits, top.region), top.doc_id))
+    for core, phrases, only in tries:
+        if not phrases or core == text:
+            continue
+        again = _answer(engine, replace(query, text=core) if isinstance(query, Query) else core)
+        if again["item"] and only in (None, again["item"]["doc_id"]):
+            note = f"问题中的“{'、'.join(phrases)}”是办理人的情形，用于筛选材料；选择事项时未计入。"
+            return {**again, "query": text, "notes": [*again["notes"], note]}
+    return result
+
+
+def _answer(engine, query: Query | str) -> dict[str, Any]:
+    """The item and its materials for ``query``, before the applicant's situation is applied."""
     q = engine.resolve(query) if isinstance(query, Query) else engine.resolve(query, k=10)
     pq = engine.prepare(q)
     terms = content_terms(pq.tokens)

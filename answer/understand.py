@@ -261,3 +261,47 @@ def understand(query: str, situations: list | None = None, region: str | None = 
             understood.append({"situation": s.id, "question": s.question, "option": got[0],
                                "label": option.label if option else got[0], "phrase": got[1]})
     return Understanding(answers, understood)
+
+
+# who is applying (not what is applied for): words of these dimensions rarely name the item itself,
+# while 注销 / 补办 / 加注 / 告知承诺 (reason, lost, endorse, commitment) and 公司 / 企业 often do
+_WHO_OPTIONS = {("agent", "proxy"), ("agent", "self"), ("identity", None), ("household", None), ("entity", "individual")}
+_PLACE_OF_HOME = re.compile("(?:" + "|".join(sorted(list(PROVINCES) + list(CITIES), key=len, reverse=True))
+                            + r")(?:省|市|自治区)?(?:本地|本市)?(?:户籍|户口)")
+_LEAD = re.compile(r"(?:我们是|我是|本人是|我家|我们|我|今年|已经|是|帮|替|给|为|作为|找)+$")
+_TAILS = {"agent": r"别人|他人|朋友|家人|亲戚|同事|去办|代办|办理|去|来|的", "identity": r"人士|人员|居民|同胞|的",
+          "household": r"户籍|户口|人|的", "entity": r"的", "age": r"的|了"}
+_CLAUSE = re.compile(r"[，,。；;！!？?\s]+")
+
+
+def situation_free(query: str, situations: list | None = None, region: str | None = None) -> tuple[str, list[str]]:
+    """The question without the words that state the applicant's situation, and those phrases: for
+    choosing the item again when the whole question finds none. Without ``situations``: the words of
+    who applies (我是个体户 / 委托别人去办 / 帮8岁的孩子 / 湖南户籍) — never 注销 / 补办 / 公司, which
+    may be what the item is; with an item's ``situations``: every phrase that answers one of them
+    (第一次 → 首次申请 where the item asks it). Each phrase goes with the filler around it (我是… /
+    …的); a clause left (nearly) empty goes."""
+    if situations is None:
+        found = [(u["phrase"], u["situation"]) for u in understand(query).understood
+                 if (u["situation"], u["option"]) in _WHO_OPTIONS or (u["situation"], None) in _WHO_OPTIONS]
+        found += [(m.group(0), "household") for m in _PLACE_OF_HOME.finditer(query)]
+        found += [(m.group(0), "age") for m in _AGE_NUM.finditer(query)]
+        found += [(m.group(0), "age") for pat, _ in _AGE_WORDS for m in pat.finditer(query)]
+    else:
+        dims = {s.id: s.dimension for s in situations}
+        found = [(u["phrase"], dims.get(u["situation"], "")) for u in understand(query, situations, region).understood]
+    phrases = {p: dim for p, dim in reversed(found) if p}
+    if not phrases:
+        return query, []
+    kept = []
+    for clause in _CLAUSE.split(query):
+        text = clause
+        for p in sorted(phrases, key=len, reverse=True):
+            tail = re.compile(f"^(?:{_TAILS.get(phrases[p], '的|了')})+")
+            while p in text:
+                j = text.index(p)
+                text = _LEAD.sub("", text[:j]) + tail.sub("", text[j + len(p):])
+        if len(text) > 1:  # a clause left with a stray 人 / 办 goes too
+            kept.append(text)
+    out = "，".join(kept)
+    return (out, list(phrases)) if out else (query, [])

@@ -1,4 +1,5 @@
-"""A real server as a subprocess, sequential HTTP latency and a bounded asyncio load generator."""
+"""A real server as a subprocess, sequential HTTP latency (one endpoint, or several interleaved), the
+service's own counters (``/admin/status``), and a bounded asyncio load generator."""
 from __future__ import annotations
 
 import asyncio
@@ -25,6 +26,17 @@ def free_port() -> int:
 def _govsearch_cmd() -> list[str]:
     script = Path(sys.executable).with_name("govsearch")
     return [str(script)] if script.exists() else [sys.executable, "-m", "govsearch.cli"]
+
+
+def _die_with_parent() -> None:
+    """In the server's process before exec (Linux): SIGTERM it when the bench dies, even by SIGKILL (a
+    timed-out run must not leave servers behind)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -57,14 +69,15 @@ def _wait_ready(url: str, proc: subprocess.Popen, log: Path, timeout: float, rea
 
 
 @contextmanager
-def serve(build: Path, log: Path, workers: int = 1, timeout: float = 600):
+def serve(build: Path, log: Path, workers: int = 1, timeout: float = 600, env: dict | None = None):
     """Run the service on 127.0.0.1 over ``build``; yields (base url, process).
 
     One worker: ``govsearch serve`` (what users run). More: ``uvicorn --factory --workers N``
-    with ``GOVSEARCH_BUILD`` (``create_app()`` reads its settings from the environment).
+    with ``GOVSEARCH_BUILD`` (``create_app()`` reads its settings from the environment). ``env`` adds
+    settings (``GOVSEARCH_QUERY_CACHE``, ``GOVSEARCH_API_KEY`` …).
     """
     port = free_port()
-    env = dict(os.environ, GOVSEARCH_BUILD=str(Path(build).resolve()), PYTHONUNBUFFERED="1")
+    env = dict(os.environ, GOVSEARCH_BUILD=str(Path(build).resolve()), PYTHONUNBUFFERED="1", **(env or {}))
     if workers == 1:
         cmd = _govsearch_cmd() + ["serve", "--build", str(Path(build).resolve()), "--host", "127.0.0.1",
                                   "--port", str(port)]
@@ -73,7 +86,8 @@ def serve(build: Path, log: Path, workers: int = 1, timeout: float = 600):
                "--port", str(port), "--workers", str(workers), "--log-level", "info", "--no-access-log"]
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "wb") as logf:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=logf, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=logf, stderr=subprocess.STDOUT,
+                                preexec_fn=_die_with_parent if sys.platform == "linux" else None)
         try:
             url = f"http://127.0.0.1:{port}"
             _wait_ready(url, proc, log, timeout, ready_lines=workers)
@@ -97,6 +111,38 @@ def sequential(url: str, queries: list[str], mode: str, k: int = 10, warmup: int
             else:
                 errors += 1
     return {"wall": wall, "took": took, "errors": errors}
+
+
+def interleaved(targets: dict[str, tuple[str, str, dict]], queries: list[str], warmup: int = 3) -> dict:
+    """One request at a time: each query is sent to every named target ``(base url, path, params)`` in
+    turn (``q`` joins the params), the order rotating from one query to the next, so every target sees the
+    same moments of a noisy machine. Per name: client-side wall times (ms) and non-200 answers."""
+    names = list(targets)
+    clients = {n: httpx.Client(base_url=b, timeout=120) for n, (b, _, _) in targets.items()}
+    wall: dict[str, list[float]] = {n: [] for n in names}
+    errors = {n: 0 for n in names}
+    try:
+        for q in queries[:warmup]:
+            for n in names:
+                clients[n].get(targets[n][1], params={"q": q, **targets[n][2]})
+        for i, q in enumerate(queries):
+            for j in range(len(names)):
+                n = names[(i + j) % len(names)]
+                t = time.perf_counter()
+                r = clients[n].get(targets[n][1], params={"q": q, **targets[n][2]})
+                wall[n].append((time.perf_counter() - t) * 1000)
+                errors[n] += r.status_code != 200
+    finally:
+        for c in clients.values():
+            c.close()
+    return {n: {"wall": wall[n], "errors": errors[n]} for n in names}
+
+
+def admin_status(url: str, key: str) -> dict:
+    """``GET /admin/status`` (the limits and the prepared-query cache's counters)."""
+    r = httpx.get(url + "/admin/status", headers={"X-API-Key": key}, timeout=30)
+    r.raise_for_status()
+    return r.json()
 
 
 async def _load(url: str, queries: list[str], mode: str, requests: int, concurrency: int, timeout: float) -> dict:

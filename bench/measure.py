@@ -3,11 +3,17 @@ from __future__ import annotations
 
 import json
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Callable, Iterable
 
 MAX_QUERY_CHARS = 200
+
+
+def log(msg: str) -> None:
+    """A progress line on stderr (stdout carries the table)."""
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
 def percentiles(values_ms: list[float]) -> dict:
@@ -45,6 +51,11 @@ def time_calls(fn: Callable[[str], object], items: Iterable[str], warmup: int = 
         fn(it)
         out.append((time.perf_counter() - t) * 1000)
     return out
+
+
+def ratio(a: float | None, b: float | None, nd: int = 2) -> float | None:
+    """``a / b`` rounded, or None when either is missing (or ``b`` is 0)."""
+    return round(a / b, nd) if a is not None and b else None
 
 
 def time_floor(fn: Callable[[], object], n: int = 200, warmup: int = 5) -> float:

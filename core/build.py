@@ -112,7 +112,9 @@ def build_lock(build_dir: Path):
     """Hold the build folder's lock (one ingest or index at a time); BuildBusy when another holds it.
     The lock is released by the OS when the process dies, so a killed run never blocks the next one."""
     build_dir = Path(build_dir)
-    build_dir.mkdir(parents=True, exist_ok=True)
+    if not build_dir.exists():
+        build_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(build_dir, 0o755)  # readable by a server running as another user, whatever the umask
     fd = os.open(build_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:

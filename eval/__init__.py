@@ -1,13 +1,20 @@
 """Evaluation: query files with judgments → metrics per set, per kind, per mode; answer accuracy.
 
+Files of validity labels (``{"doc_id", "as_of", "status", "effective_until"}``) or policy match
+cases (``{"profile", "expect_match", "expect_no_match"}``) are recognised by their first line and
+scored by :mod:`eval.policies` instead.
+
 Query files are JSON lines ``{"qid", "query", "relevant"}`` where ``relevant`` is a list of
 doc ids (each grade 1) or a ``{doc_id: grade}`` map (2 = answers the query, 1 = partly
-relevant); optional ``kind``, ``expect`` (the expected answer field) and ``primary``.
+relevant); optional ``kind``, ``expect`` (the expected answer field), ``primary`` and
+``situation_expect`` (``{keep: [names], drop: [names]}``: the materials the situation stated in
+the question keeps and drops; scored by :mod:`eval.situations` on the answers' ``applies``).
 
 Metrics (see :mod:`eval.metrics`): nDCG@10 with linear gain (trec_eval's definition),
 MRR@10, Recall@10, Recall@100, averaged over queries. Answer accuracy, for queries of kind
 materials / time / phone / location: ``answer.item.answer(index, query)`` must pick a
-grade-2 item and its field must equal ``expect`` after normalisation.
+grade-2 item and its field must equal ``expect`` after normalisation (a line without ``expect``
+scores the item choice only).
 """
 from __future__ import annotations
 
@@ -20,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.metrics import METRICS, mean_metrics, query_metrics
+from eval.policies import file_shape, format_policy_report, run_policy_eval
 from eval.split import select
 from core.errors import BadQuery, GovsearchError
 
@@ -146,7 +154,21 @@ def _run_mode(index, queries, mode: str, k: int) -> tuple[dict, dict[str, list[t
     return out, runs
 
 
-def _run_answers(index, queries) -> dict | None:
+def _answers(index, queries) -> dict[str, dict | None]:
+    """``answer.item.answer`` for every query that is scored on its answer (qid → result, None on error)."""
+    from answer.item import answer
+
+    out: dict[str, dict | None] = {}
+    for q in queries:
+        if q.get("kind") in ANSWER_KINDS or q.get("situation_expect"):
+            try:
+                out[q["qid"]] = answer(index, q["query"])
+            except GovsearchError:
+                out[q["qid"]] = None
+    return out
+
+
+def _run_answers(queries, results: dict[str, dict | None], index=None) -> dict | None:
     """Answer accuracy and the decision's behaviour: ``answered`` (share with an item), ``precision``
     (share of the answered that are right), ``item_precision`` (… whose item is right, whatever the
     fields), ``accuracy``; for questions about a matter the index does not hold (``relevant: {}``) the
@@ -155,15 +177,10 @@ def _run_answers(index, queries) -> dict | None:
     todo = [q for q in queries if q.get("kind") in ANSWER_KINDS]
     if not todo:
         return None
-    from answer.item import answer
-
     ok, by_kind, wrong = 0, {}, []
     answered = right_answers = right_items = held_back = offered = absent = absent_null = 0
     for q in todo:
-        try:
-            res = answer(index, q["query"])
-        except GovsearchError:
-            res = None
+        res = results.get(q["qid"])
         item = (res or {}).get("item")
         if not q["qrels"]:
             good = res is not None and item is None
@@ -176,7 +193,7 @@ def _run_answers(index, queries) -> dict | None:
             answered += 1
             right_answers += good
             right_items += q["qrels"].get(item.get("doc_id"), 0) >= 2
-        elif res is not None and _held(index, q):
+        elif res is not None and index is not None and _held(index, q):
             held_back += 1
             offered += any(q["qrels"].get(a.get("doc_id"), 0) >= 2 for a in res.get("alternatives") or [])
         bk = by_kind.setdefault(q["kind"], [0, 0])
@@ -209,18 +226,31 @@ def _held(index, q) -> bool:
     return False
 
 
+def _run_situations(queries, results: dict[str, dict | None], canonical=None) -> dict | None:
+    cases = [q for q in queries if q.get("situation_expect")]
+    if not cases:
+        return None
+    from eval.situations import score_answers
+
+    return score_answers(cases, results, canonical)
+
+
 def run_eval(index, queries: Path, mode: str = "hybrid", trec_out: Path | None = None, k: int = 100,
              part: str | None = None) -> dict:
     """Score ``index`` on a query file. ``mode`` is hybrid | bm25 | dense | all.
 
     Returns ``{"queries", "n", "mode", "ndcg@10", "mrr@10", "recall@10", "recall@100",
-    "by_kind", "answer"}``; with ``mode="all"`` one such object per mode under ``"modes"``
+    "by_kind", "answer"}`` (+ ``"situations"`` when lines carry ``situation_expect``); with
+    ``mode="all"`` one such object per mode under ``"modes"``
     (modes the index cannot serve, e.g. dense on a BM25-only index, are left out).
     ``part`` keeps the ``"train"`` or ``"val"`` part of the file only (:mod:`eval.split`).
     ``trec_out`` also writes the run(s) in TREC format (``PATH`` or ``PATH.MODE`` for all)
     and the judgments beside it (``PATH.qrels``).
     """
     queries_path = Path(queries)
+    shape = file_shape(queries_path)
+    if shape != "retrieval":  # validity labels or match cases: scored on the index's policies
+        return run_policy_eval(index, queries_path, shape, part)
     qs = select(read_queries(queries_path), part)
     if mode not in ALL_MODES + ("all",):
         raise BadQuery(f"unknown mode {mode!r}", hint="use hybrid, bm25, dense or all")
@@ -238,7 +268,9 @@ def run_eval(index, queries: Path, mode: str = "hybrid", trec_out: Path | None =
     results, runs = {}, {}
     for m in modes:
         results[m], runs[m] = _run_mode(index, qs, m, k)
-    answer = _run_answers(index, qs)
+    answers = _answers(index, qs)
+    answer = _run_answers(qs, answers, index)
+    situations = _run_situations(qs, answers, canonical)
     if trec_out is not None:
         trec_out = Path(trec_out)
         trec_out.parent.mkdir(parents=True, exist_ok=True)
@@ -247,6 +279,8 @@ def run_eval(index, queries: Path, mode: str = "hybrid", trec_out: Path | None =
             write_trec_run(runs[m], path, f"govsearch-{m}")
         write_qrels(qs, trec_out.with_name(f"{trec_out.name}.qrels"))
     base = {"queries": str(queries_path), "n": len(qs), "mode": mode, "split": part or "all"}
+    if situations is not None:
+        base["situations"] = situations
     if mode == "all":
         return {**base, "modes": {m: {**r, "answer": answer} for m, r in results.items()}, "answer": answer}
     r = dict(results[mode])
@@ -256,6 +290,8 @@ def run_eval(index, queries: Path, mode: str = "hybrid", trec_out: Path | None =
 
 def format_report(result: dict) -> str:
     """A small plain-text table of a run_eval result."""
+    if result.get("kind") in ("validity", "match"):
+        return format_policy_report(result)
     modes = result.get("modes") or {result["mode"]: result}
     part = result.get("split", "all")
     lines = [f"{result['queries']}  ({result['n']} queries" + ("" if part == "all" else f", {part} part") + ")"]
@@ -281,4 +317,8 @@ def format_report(result: dict) -> str:
                         "does not hold" if ans.get("absent") else ""))
     else:
         lines.append("  answer accuracy: n/a (no queries of kind materials / time / phone / location)")
+    if result.get("situations"):
+        from eval.situations import format_line
+
+        lines.append("  situations (on the answers): " + format_line(result["situations"]))
     return "\n".join(lines)

@@ -73,6 +73,8 @@ class EmbeddingCache:
                 m = {}
             if int(m.get("dim", self.dim)) != self.dim:
                 self._quarantine([meta], f"meta.json says dim {m.get('dim')}, the encoder gives {self.dim}")
+            if not meta.exists():  # quarantined: written again at once, not only when something is encoded
+                _write_durably(meta, json.dumps({"encoder": self.encoder_name, "dim": self.dim}).encode("utf-8"))
         for p in self.folder.glob(".*.tmp"):  # a write interrupted before its rename (not one in flight)
             try:
                 if time.time() - p.stat().st_mtime > STALE_TMP_SECONDS:

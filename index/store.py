@@ -75,10 +75,19 @@ def _fsync_tree(folder: Path) -> None:
         fsync_dir(p)
 
 
+def _readable_tree(folder: Path) -> None:
+    """Folders 0755 and files 0644 whatever the umask of the process that wrote them: a server running as
+    another user must be able to read the index."""
+    for p in [Path(folder), *Path(folder).rglob("*")]:
+        if not p.is_symlink():
+            os.chmod(p, 0o755 if p.is_dir() else 0o644)
+
+
 def commit_dir(tmp: Path, build_dir: Path) -> Path:
     """Publish a finished version folder: fsync it, then switch the ``index`` symlink to it in one rename.
     An older build's plain ``index`` folder is moved aside first (once). Leftovers are then removed."""
     build_dir = Path(build_dir)
+    _readable_tree(tmp)
     _fsync_tree(tmp)
     final = index_dir(build_dir)
     if final.exists() and not final.is_symlink():

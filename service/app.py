@@ -26,9 +26,9 @@ from core.errors import (BadQuery, BuildNotFound, DocumentNotFound, EncoderUnava
                          IndexNotFound, ManifestMismatch, Overloaded)
 from core.settings import Settings, get_settings
 from service.limits import Limits
-from service.routes import admin, answer, documents, health, page, search
+from service.routes import admin, answer, documents, health, page, policies, search
 from service.routes.page import STATIC, swagger_assets
-from service.state import ServiceState, detail
+from service.state import ServiceState, close_answers, detail
 
 log = logging.getLogger("govsearch.service")
 
@@ -98,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         state.load()
         yield
+        close_answers(state.current, wait=True)
         state.current = None
 
     app = FastAPI(
@@ -144,7 +145,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return _error(e.status_code, e.detail if isinstance(e.detail, str) else str(e.detail),
                       headers=getattr(e, "headers", None))
 
-    for r in (search.router, answer.router, documents.router, health.router, admin.router, page.router):
+    for r in (search.router, answer.router, policies.router, documents.router, health.router, admin.router,
+              page.router):
         app.include_router(r)
     assets = swagger_assets()
     if assets:

@@ -30,18 +30,31 @@ def get_limits(request: Request) -> Limits:
     return request.app.state.limits
 
 
-def get_index(request: Request):
-    """The index this request uses, taken once (a reload meanwhile does not change it); 503 when none."""
+async def get_loaded(request: Request):
+    """The loaded index this request uses (a service.state.Loaded), taken once (a reload meanwhile does not
+    change it) and held until the request is done (an index a reload replaced is released only when no
+    request holds it); 503 when none."""
     state: ServiceState = request.app.state.govsearch
     cur = state.current
     if cur is None:
         raise HTTPException(503, detail=public(f"{state.error}; {state.no_index_hint()}", state))
-    return cur.index
+    hold = getattr(cur.index, "hold", None)
+    if hold is None:
+        yield cur
+        return
+    with hold():
+        yield cur
+
+
+def get_index(loaded: Annotated[object, Depends(get_loaded)]):
+    """The index of :func:`get_loaded`."""
+    return loaded.index
 
 
 StateDep = Annotated[ServiceState, Depends(get_state)]
 SettingsDep = Annotated[Settings, Depends(get_settings_)]
 LimitsDep = Annotated[Limits, Depends(get_limits)]
+LoadedDep = Annotated[object, Depends(get_loaded)]
 IndexDep = Annotated[object, Depends(get_index)]
 
 _key_header = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="APIKey",

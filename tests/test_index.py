@@ -151,7 +151,9 @@ def test_bad_queries(idx, kwargs):
 
 
 def test_query_at_the_length_limit_is_fine(idx):
-    idx.search("护照" * 100)
+    assert idx.search("护照" * 100, mode="bm25")  # 200 characters: searched (护照 matches the passport items)
+    with pytest.raises(BadQuery, match="1-200 characters"):
+        idx.search("护照" * 100 + "吗")
 
 
 def test_search_chunks_ranks_chunks(idx):

@@ -5,6 +5,7 @@ one deeply nested JSON line raised RecursionError out of iter_jsonl and lost the
 U+2028 inside a JSON string split the line (str.splitlines) and shifted every later line number."""
 from __future__ import annotations
 
+import gc
 import json
 import time
 
@@ -23,10 +24,17 @@ def _nested(tag: str, n: int, inner: str = BODY) -> str:
 def test_nesting_depth_costs_linear_time(tag):
     def cpu(n: int) -> float:
         html, took = _nested(tag, n), float("inf")
-        for _ in range(2):  # CPU time, best of two: the shape must hold on a busy shared machine too
-            t = time.process_time()
-            page = parse_page(html)
-            took = min(took, time.process_time() - t)
+        # CPU time, best of three, the cyclic collector paused (a full collection of a deep tree
+        # lands on one run at random): the shape must hold on a busy shared machine too
+        for _ in range(3):
+            gc.collect()
+            gc.disable()
+            try:
+                t = time.process_time()
+                page = parse_page(html)
+                took = min(took, time.process_time() - t)
+            finally:
+                gc.enable()
         assert "足够长的正文内容" in page.text
         return took
 
@@ -188,3 +196,84 @@ def test_the_offline_ingest_path_never_imports_the_crawler(tmp_path):
                          env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"}, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+# --------------------------------------------------------------------------- more of the issue's list, per file type
+
+def test_pathological_text_files_finish_in_bounded_time_and_are_each_reported(tmp_path, monkeypatch):
+    """Huge single lines, NUL bytes, wrong or lying encodings and line separators in text files and pages:
+    each file is ingested (spans intact) or skipped with its reason, within the documented budget."""
+    from ingest import run_ingest
+    from ingest.files import walk
+
+    monkeypatch.setattr(walk, "MAX_DOCUMENT_BYTES", 16 * 2**20)  # the 64 MiB bound, scaled down for the test
+    d = tmp_path / "in"
+    d.mkdir()
+    sentence = "办理营业执照需要提交申请书和身份证明"
+    (d / "one-line.txt").write_text(sentence * 200_000, "utf-8")  # 10.3 MiB, no line break at all
+    (d / "too-big.txt").write_text("示例。" * 2_000_000, "utf-8")  # 17 MiB: over the (scaled) size bound
+    (d / "nul.txt").write_text("示例通知\n正文\x00内容，中间夹着空字符的一段正文。\n", "utf-8")
+    (d / "nul.md").write_text("# 标题\n\n正文\x00内容，带有空字符的一段正文。\n", "utf-8")
+    (d / "nul.html").write_text("<html><head><title>空字符页面</title></head><body><p>正文\x00内容，"
+                                "带有空字符的一段正文，用于测试页面。</p></body></html>", "utf-8")
+    (d / "bad-utf8.txt").write_bytes("示例公告\n一段正文内容".encode() + b"\xff\xfe\xc3" + "，后面还有正文。\n".encode())
+    (d / "lying.html").write_bytes("<html><head><meta charset='utf-8'><title>编码声明不符</title></head><body>"
+                                   "<p>这是一段用国标码编写却声明为统一码的正文内容，应当被识别。</p></body></html>".encode("gbk"))
+    (d / "utf16.txt").write_bytes("示例公告\n双字节编码的正文内容，应当被正确识别和读入。\n".encode("utf-16"))
+    (d / "separators.txt").write_text("示例公告\n第一句\u2028第二句\u2029第三句\u0085第四句，正文内容。\n", "utf-8")
+    (d / "separators.html").write_text("<html><body><p>第一句\u2028第二句\u2029第三句，正文内容，"
+                                       "用于测试分隔符。</p></body></html>", "utf-8")
+    t = time.perf_counter()
+    report = run_ingest(paths=[d], out_dir=tmp_path / "b")
+    took = time.perf_counter() - t
+    assert took < 120, f"{took:.1f} s"
+    files = {f["path"].rsplit("/", 1)[-1]: f for f in report["files"]}
+    assert {k: v["status"] for k, v in files.items()} == {
+        "one-line.txt": "ingested", "too-big.txt": "skipped", "nul.txt": "skipped", "nul.md": "skipped",
+        "nul.html": "ingested", "bad-utf8.txt": "skipped", "lying.html": "ingested", "utf16.txt": "ingested",
+        "separators.txt": "ingested", "separators.html": "ingested"}
+    assert "over the 16 MiB limit" in files["too-big.txt"]["why"]
+    assert "NUL" in files["nul.txt"]["why"] and "NUL" in files["nul.md"]["why"]
+    assert "not UTF-8" in files["bad-utf8.txt"]["why"]
+    problems = {p["where"].rsplit("/", 1)[-1]: p["why"] for p in report["sources"]["files"]["problems"]}
+    assert {"too-big.txt", "nul.txt", "nul.md", "bad-utf8.txt"} <= set(problems)
+    docs = {json.loads(x)["doc_id"]: json.loads(x)
+            for x in (tmp_path / "b" / "docs.jsonl").read_text("utf-8").splitlines()}
+    chunks = [json.loads(x) for x in (tmp_path / "b" / "chunks.jsonl").read_text("utf-8").splitlines()]
+    text = {k.rsplit("/", 1)[-1]: v["text"] for k, v in docs.items()}
+    assert text["one-line.txt"].count(sentence) == 200_000  # ingested whole, then tiled into chunks
+    assert sum(c["doc_id"] == "in/one-line.txt" for c in chunks) > 1000
+    assert "\x00" not in text["nul.html"] and "带有空字符的一段正文" in text["nul.html"]
+    assert "国标码编写却声明为统一码" in text["lying.html"]
+    assert "双字节编码的正文内容" in text["utf16.txt"]
+    assert "第一句" in text["separators.txt"] and "第四句" in text["separators.txt"]
+    assert "第三句" in text["separators.html"]
+    assert all(docs[c["doc_id"]]["text"][c["start"]:c["end"]] == c["text"] for c in chunks)
+
+
+def test_records_that_clean_to_nothing_are_reported_with_file_and_line(tmp_path):
+    """A text of NUL, zero-width or other invisible characters is reported where it is (file:line), by the
+    record readers, instead of later by id ("files:j2") when cleaning leaves nothing."""
+    from ingest import run_ingest
+    from ingest.adapters import beijing_qa
+
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "recs.jsonl").write_text("\n".join([
+        json.dumps({"id": "j1", "text": "第一句\u2028第二句"}, ensure_ascii=False),
+        json.dumps({"id": "j2", "text": "\x00\x00"}),
+        json.dumps({"id": "j3", "text": "\u200b\ufeff \u3000\u2028"}),
+        json.dumps({"id": "j4", "text": "正文\x00内容"}, ensure_ascii=False)]) + "\n", "utf-8")
+    (d / "recs.csv").write_text("id,title,text\nc1,标题一,正常的正文\nc2,标题二,\"\u200b\u200b\"\nc3,标题三,正文\n", "utf-8")
+    report = run_ingest(paths=[d], out_dir=tmp_path / "b")
+    problems = {p["where"].rsplit("/", 1)[-1]: p["why"] for p in report["sources"]["files"]["problems"]}
+    assert set(problems) == {"recs.jsonl:2", "recs.jsonl:3", "recs.csv:3"}, problems
+    assert all("no text" in why for why in problems.values())
+    ids = {json.loads(x)["doc_id"] for x in (tmp_path / "b" / "docs.jsonl").read_text("utf-8").splitlines()}
+    assert {"j1", "j4", "c1", "c3"} <= ids and not {"j2", "j3", "c2"} & ids
+
+    root = tmp_path / "data"
+    _answers(root / beijing_qa.PATH, [_qa(1), _qa(2, "\x00"), _qa(3, "\u200b \u3000"), _qa(4)])
+    result = beijing_qa.load(root)
+    assert [x.doc_id for x in result.documents] == ["bjqa-1", "bjqa-4"]
+    assert [p.where.rsplit(":", 1)[1] for p in result.problems] == ["2", "3"]

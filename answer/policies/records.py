@@ -10,8 +10,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
+from answer.policies import taxonomy as tx
 from core.records import Citation
 
 Status = Literal["in_force", "expired", "not_yet", "unknown"]
@@ -188,6 +190,51 @@ class CompanyProfile(BaseModel):
     need: str | None = None
 
 
+def _bad(message: str) -> PydanticCustomError:
+    """A validation error whose message is shown as is (no "Value error, " in front)."""
+    return PydanticCustomError("bad_profile", message.replace("{", "(").replace("}", ")"))
+
+
+PROFILE_FACTS = ("region", "industry", "entity_type", "qualifications", "employees", "revenue_10k", "founded",
+                 "tax_10k", "rd_ratio", "investment_10k")
+
+
+class ProfileInput(CompanyProfile):
+    """A profile as a user sends it (the API body, the CLI's ``--profile`` file): unknown keys, negative
+    figures, an entity type none of :data:`taxonomy.ENTITY_TYPES` names, a founding date in the future
+    and a profile that states nothing are refused, each with the field it concerns."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    region: str | None = Field(None, max_length=60, description="注册地, e.g. 示例市临江区")
+    industry: str | None = Field(None, max_length=60, description="行业, e.g. 软件和信息技术服务业")
+    entity_type: str | None = Field(None, max_length=30, description="企业法人 | 个体工商户 | 社会组织 | 事业单位 | 个人")
+    qualifications: list[str] | None = Field(None, max_length=40, description="资质; a list given is taken as complete")
+    employees: int | None = Field(None, ge=0, le=10_000_000, description="从业人数")
+    revenue_10k: float | None = Field(None, ge=0, le=1e10, description="营业收入, 万元")
+    founded: date | int | None = Field(None, description="成立日期 (YYYY-MM-DD) or year")
+    tax_10k: float | None = Field(None, ge=0, le=1e10)
+    rd_ratio: float | None = Field(None, ge=0, le=100)
+    investment_10k: float | None = Field(None, ge=0, le=1e10)
+    need: str | None = Field(None, max_length=200, description="what the company is looking for, in words")
+
+    @model_validator(mode="after")
+    def _check(self) -> "ProfileInput":
+        if self.entity_type and tx.canonical_entity(self.entity_type) is None:
+            raise _bad(f"entity_type {self.entity_type!r} names none of {', '.join(tx.ENTITY_TYPES)}")
+        for q in self.qualifications or []:
+            if not isinstance(q, str) or not q.strip() or len(q) > 40:
+                raise _bad("qualifications must be names of 1-40 characters, e.g. 高新技术企业")
+        today = date.today()
+        if isinstance(self.founded, int) and not 1800 <= self.founded <= today.year:
+            raise _bad(f"founded must be a year from 1800 to {today.year} or a date, not {self.founded}")
+        if isinstance(self.founded, date) and self.founded > today:
+            raise _bad(f"founded {self.founded.isoformat()} is in the future")
+        if not any(getattr(self, f) not in (None, "", []) for f in PROFILE_FACTS):
+            raise _bad("the profile states nothing: give at least one of " + ", ".join(PROFILE_FACTS))
+        return self
+
+
 class CriterionResult(_Frozen):
     text: str
     kind: CriterionKind
@@ -218,3 +265,14 @@ class MatchResult(_Frozen):
     as_of: date
     matches: list[PolicyMatch] = Field(default_factory=list)
     not_eligible: list[PolicyMatch] = Field(default_factory=list)
+
+
+class MatchPage(MatchResult):
+    """What ``/policies/match`` and ``govsearch match`` return: the first ``k`` matches and the first
+    ``k`` policies not eligible (with the reasons), and how many there are in all."""
+
+    need: str | None = None
+    k: int
+    total_matches: int
+    total_not_eligible: int
+    policies: int = Field(description="policy documents of the index that were matched against")

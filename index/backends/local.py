@@ -5,24 +5,23 @@ documents and chunks it holds, the dictionary, the row counts) and fails loudly 
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
-from core.errors import IndexCorrupt, ManifestMismatch
+from core.errors import IndexCorrupt
 from core.query import Query
 from core.settings import Settings
 from index import store
+from index.backends.folder import read_version
 from index.channels import bm25 as bm25_mod
 from index.channels.dense import DenseChannel, faiss_module
 from index.docstore import DocStore
 from index.engine import Engine
-from index.passages import TOKENIZER_MODE, WINDOWS
+from index.passages import WINDOWS
 from index.prepare import PreparedQuery, QueryPreparer
 from index.rerank import open_reranker
 from index.retrieve import ChannelResult
-from index.tokenize import dictionary_hash, load_dictionary, shared_tokenizer
 
 
 class LocalBackend(Engine):
@@ -42,7 +41,7 @@ class LocalBackend(Engine):
         return [self.bm25.idf_mass([w]) for w in words]
 
     def channels(self, pq: PreparedQuery, query: Query, pool: int) -> dict[str, ChannelResult]:
-        mask = self.store.mask(query.filters)
+        mask = self.mask(query)
         out: dict[str, ChannelResult] = {}
         if query.mode in ("bm25", "hybrid"):
             rows, s = self.bm25.top(list(pq.bm25_tokens), pool, mask)
@@ -64,37 +63,8 @@ class LocalBackend(Engine):
     def load(cls, build_dir: Path, settings: Settings | None = None, encoder: str | None = None) -> "LocalBackend":
         settings = settings or Settings()
         build_dir = Path(build_dir)
-        manifest = store.read_manifest(build_dir)
-        if manifest.get("backend", "local") != "local":
-            raise ManifestMismatch(f"the index in {build_dir} uses the {manifest['backend']} backend, not local")
-        if encoder is not None and encoder.strip() != manifest["encoder"]:
-            raise ManifestMismatch(f"the index in {store.index_dir(build_dir)} was built with encoder "
-                                   f"{manifest['encoder']!r}, not {encoder!r}")
-        # resolve the version folder once: a build published meanwhile cannot mix into this load
-        folder = store.index_dir(build_dir).resolve()
-        store.verify_files(folder, manifest)
-        cdir = folder if manifest.get("corpus_in_index") else build_dir
-        chash = store.files_hash([cdir / n for n in store.CORPUS_FILES])
-        if chash != manifest["corpus_hash"]:
-            raise ManifestMismatch(f"the documents and chunks of {folder} are not the ones it was indexed from "
-                                   "(corpus hash differs)", hint="re-run `govsearch index` on it")
-        words = load_dictionary(folder / store.DICTIONARY)
-        if dictionary_hash(words) != manifest["dictionary_hash"]:
-            raise IndexCorrupt(f"{folder / store.DICTIONARY} does not match the manifest")
-        tok_conf = manifest.get("tokenizer", {})
-        tokenizer = shared_tokenizer(words, tok_conf.get("mode", TOKENIZER_MODE), tok_conf.get("backend", "rjieba"),
-                                     manifest["dictionary_hash"])
-        docs = store.read_jsonl(cdir / store.DOCS, store.Document)
-        chunks = store.read_jsonl(cdir / store.CHUNKS, store.Chunk)
-        if len(docs) != manifest["documents"] or len(chunks) != manifest["chunks"]:
-            raise IndexCorrupt(f"manifest counts ({manifest['documents']} docs, {manifest['chunks']} chunks) do "
-                               f"not match the corpus ({len(docs)}, {len(chunks)})")
-        try:
-            ids = json.loads((folder / store.CHUNK_IDS).read_text(encoding="utf-8"))
-        except ValueError as e:
-            raise IndexCorrupt(f"{folder / store.CHUNK_IDS} is not valid JSON: {e}") from e
-        if ids != [c.chunk_id for c in chunks]:
-            raise IndexCorrupt(f"{folder / store.CHUNK_IDS} does not list the corpus's chunks in order")
+        v = read_version(build_dir, "local", encoder)
+        folder, manifest, chunks = v.folder, v.manifest, v.chunks
         try:
             model = bm25_mod.load_bm25(folder / store.BM25_DIR)
         except Exception as e:
@@ -117,10 +87,10 @@ class LocalBackend(Engine):
             blend = float((manifest.get("windows") or {}).get("blend", WINDOWS["blend"]))
             dense = DenseChannel(vectors, fi, windows, blend)
             enc = get_encoder(manifest["encoder"], threads=settings.threads)
-        preparer = QueryPreparer(tokenizer, enc, size=settings.query_cache)
+        preparer = QueryPreparer(v.tokenizer, enc, size=settings.query_cache)
         reranker = open_reranker(folder, manifest)
-        return cls(build_dir, manifest, DocStore(docs, chunks, manifest.get("name") or build_dir.name), preparer,
-                   settings, bm25_mod.Bm25Channel(model), dense, reranker)
+        return cls(build_dir, manifest, v.docstore(build_dir.name), preparer, settings, bm25_mod.Bm25Channel(model),
+                   dense, reranker)
 
 
 def _load_windows(folder: Path, manifest: dict, n_chunks: int) -> tuple[np.ndarray, np.ndarray] | None:

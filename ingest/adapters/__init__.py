@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -237,15 +238,25 @@ def iter_jsonl(path: Path, root: Path, result: SourceResult) -> Iterator[tuple[s
         yield where, obj
 
 
+_INVISIBLE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202f\u2060\ufeff\ufffd]+")
+
+
+def blank(text: str) -> bool:
+    """Whether ``text`` holds nothing a reader could see (spaces, control characters such as NUL, zero-width
+    characters, replacement characters): cleaning would leave it empty, so its record is reported where it
+    is (file and line), not dropped later by id."""
+    return not _INVISIBLE.sub("", text)
+
+
 def text_value(obj: dict, *keys: str) -> str | None:
     """The first of ``keys`` whose value is a non-blank string (numbers are turned into strings)."""
     for k in keys:
         v = obj.get(k)
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             v = str(v)
-        if isinstance(v, str) and v.strip():
+        if isinstance(v, str) and not blank(v):
             return v.strip()
     return None
 
 
-__all__ = ["read_text", "decode_bytes", "rel", "iter_jsonl", "decode_lines", "parse_json_line", "record_guard", "MAX_LINE_BYTES", "text_value", "Problem", "SourceResult", "SOURCES", "DEMO_SOURCES", "SNAPSHOT_SOURCE", "load_source", "resolve"]
+__all__ = ["blank", "read_text", "decode_bytes", "rel", "iter_jsonl", "decode_lines", "parse_json_line", "record_guard", "MAX_LINE_BYTES", "text_value", "Problem", "SourceResult", "SOURCES", "DEMO_SOURCES", "SNAPSHOT_SOURCE", "load_source", "resolve"]

@@ -27,7 +27,7 @@ import time
 from typing import Any, Iterator
 
 from core.records import KINDS, Document
-from ingest.adapters import Problem, SourceResult, decode_bytes, decode_lines, parse_json_line, record_guard
+from ingest.adapters import Problem, SourceResult, blank, decode_bytes, decode_lines, parse_json_line, record_guard
 from ingest.files.build import SOURCE, build_document
 from ingest.files.text import read_text as text_layout
 from ingest.html import iso_date
@@ -60,7 +60,7 @@ def record_document(obj: dict, default_id: str, kind: str | None = None, file: s
     """One generic-schema record → Document. Raises ``ValueError`` with the reason."""
     doc_id = _str(obj.get("id")) or default_id
     text = obj.get("text")
-    text = text if isinstance(text, str) and text.strip() else None
+    text = text if isinstance(text, str) and not blank(text) else None
     fields = obj.get("fields") if isinstance(obj.get("fields"), dict) else {}
     fields = {**fields, **{k: v for k, v in obj.items() if k not in SCHEMA_KEYS}}
     want = kind or _str(obj.get("kind"))
@@ -68,7 +68,7 @@ def record_document(obj: dict, default_id: str, kind: str | None = None, file: s
         raise ValueError(f"kind {want!r} is not one of {', '.join(KINDS)}")
     mats = _materials(fields.get("materials"))
     if text is None and not mats:
-        raise ValueError("no text (and no fields.materials)")
+        raise ValueError("no text (and no fields.materials): missing, blank or only control characters")
     title = _str(obj.get("title"))
     if mats and want in (None, "service_item", "bundle"):
         from ingest.structure import render_service_item

@@ -23,7 +23,7 @@ from fastapi import APIRouter, HTTPException, Query
 from core.errors import GovsearchError
 from service.deps import AdminDep, LimitsDep, StateDep
 from service.schemas import ADMIN_ERRORS, RELOAD_ERRORS, AdminStatus, IndexRef, ReloadAttempt, ReloadResponse
-from service.state import confined, detail, load_index, now, run_in_thread
+from service.state import close_answers, confined, detail, load_index, now, run_in_thread
 
 log = logging.getLogger("govsearch.service")
 router = APIRouter(tags=["admin"], dependencies=[AdminDep], responses=ADMIN_ERRORS)
@@ -50,6 +50,11 @@ def reload_target(state, build: str | None) -> Path:
     return target
 
 
+def _discard(fut: asyncio.Future) -> None:
+    if not fut.cancelled() and fut.exception() is None:
+        close_answers(fut.result())
+
+
 @router.post("/admin/reload", response_model=ReloadResponse, responses=RELOAD_ERRORS)
 async def reload(state: StateDep, build: Annotated[str | None, Query(
         max_length=1024, description="the configured build or the name of a folder beside it; "
@@ -68,6 +73,7 @@ async def reload(state: StateDep, build: Annotated[str | None, Query(
             loaded = await asyncio.wait_for(fut, timeout=timeout)
         except Exception as e:  # noqa: BLE001 - any failure leaves the previous index serving
             took = round((time.perf_counter() - t0) * 1000, 3)
+            fut.add_done_callback(_discard)  # an abandoned load that finishes later is never served
             if isinstance(e, asyncio.TimeoutError):
                 why = (f"the load did not finish within {timeout:g} s (GOVSEARCH_RELOAD_TIMEOUT) and was abandoned; "
                        "is a file of the build on a stuck file system, or not a regular file?")
@@ -83,6 +89,9 @@ async def reload(state: StateDep, build: Annotated[str | None, Query(
             log.warning("reload of %s failed (%s); %s", target, why, serving)
             raise HTTPException(422, detail=f"reload failed, {serving}: cannot load the index in {target}: {why}")
         state.current = loaded  # the swap: one assignment; requests already running keep the old index
+        close_answers(previous)  # its answer workers (if any) finish what they run, then exit
+        if previous is not None and previous.index is not loaded.index:
+            previous.index.retire(loaded.index)  # e.g. drop a replaced Milvus collection once it is idle
         state.build, state.error = target, None
         state.reload_count += 1
         took = round((time.perf_counter() - t0) * 1000, 3)
@@ -111,4 +120,5 @@ def admin_status(state: StateDep, limits: LimitsDep):
                        last_reload_error=last.error if last is not None and not last.ok else None,
                        detail=None if cur is not None else f"{state.error}; {state.no_index_hint()}",
                        limits=limits.stats(),
-                       query_cache=cur.index.preparer.stats() if cur is not None else None)
+                       query_cache=cur.index.preparer.stats() if cur is not None else None,
+                       answer_workers=cur.answers.pids() if cur is not None and cur.answers is not None else None)

@@ -1,9 +1,13 @@
 """GET /items/{doc_id} (a service item's structured guide) and GET /docs/{doc_id} (any document)."""
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
 
 from answer.materials import ITEM_KINDS, item_facts, item_materials, item_ref
+from answer.policies.service import doc_validity
 from core.errors import DocumentNotFound
 from service.deps import IndexDep
 from service.schemas import ERRORS, NOT_FOUND, DocResponse, ItemResponse
@@ -32,7 +36,9 @@ def item(doc_id: str, idx: IndexDep):
 
 
 @router.get("/docs/{doc_id:path}", response_model=DocResponse, responses={**ERRORS, **NOT_FOUND})
-def document(doc_id: str, idx: IndexDep):
+def document(doc_id: str, idx: IndexDep,
+             as_of: Annotated[date | None, Query(description="the date validity is stated for (default today)")] = None):
     doc = idx.doc(doc_id)
     return DocResponse(document=doc, chunks=idx.chunks(doc.doc_id),
-                       requested_id=doc_id if doc_id != doc.doc_id else None)
+                       requested_id=doc_id if doc_id != doc.doc_id else None,
+                       validity=doc_validity(idx, doc.doc_id, as_of))
