@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from answer.lexicon import lexicon
 from answer.materials import ITEM_KINDS, squash
+from answer.terms import title_weights
 from core.query import Query
 from core.sections import is_section
 from index.hits import shows_match
@@ -64,6 +65,31 @@ def item_titles(engine) -> list[tuple[str, str]]:
     return table
 
 
+_KINDS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_DF: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def item_kinds(engine) -> dict[str, str]:
+    """doc_id → kind of every service item and bundle, computed once per loaded index."""
+    kinds = _KINDS.get(engine)
+    if kinds is None:
+        kinds = _KINDS[engine] = {d.doc_id: d.kind for d in engine.documents() if d.kind in ITEM_KINDS}
+    return kinds
+
+
+def term_weights(engine, terms: list[str]) -> list[float]:
+    """:func:`answer.terms.title_weights` over the index's item titles, each term's title count kept
+    per loaded index (a term is looked up in every title once, not once per question)."""
+    titles = item_titles(engine)
+    memo = _DF.get(engine)
+    if memo is None:
+        memo = _DF[engine] = {}
+    for t in terms:
+        if t not in memo:
+            memo[t] = sum(1 for _, title in titles if t in title)
+    return title_weights(terms, [], n=len(titles), df=memo)
+
+
 def name_coverage(lex, terms: list[str], weights: list[float], doc_id: str) -> float:
     """Weighted share of the terms the item's title or one of its aliases covers (see answer.features.cover)."""
     from answer.features import cover
@@ -88,7 +114,7 @@ def item_candidates(engine, query: Query, pq: PreparedQuery, terms: list[str],
     q = query.with_(filters={"kind": tuple(kinds)}, k=PER_KIND)
     chans = engine.retrieve(q, pq, pool=POOL)
     store = engine.store
-    kind_of = {d.doc_id: d.kind for d in engine.documents() if d.kind in ITEM_KINDS}
+    kind_of = item_kinds(engine)
     found: dict[str, ItemCandidate] = {}
 
     def add(doc_id: str, row: int, score: float, rank: int, ranks: dict, material_hit: bool = False,

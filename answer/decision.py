@@ -6,7 +6,9 @@ candidate gets a score ``s_i = w · standardise(x_i)`` from its features (:mod:`
 
     P(item i is the one meant) = exp(s_i) / (exp(s_0) + Σ_j exp(s_j)).
 
-The candidates are ranked by ``s_i``; the confidence is the best one's probability. It is calibrated
+The candidates are ranked by ``s_i``; the confidence is the best one's probability — the probability
+that the item returned is the one meant (not that of "the same matter": a bundle and its member, or
+one title listed by two offices, are different answers to the eval and to the user). It is calibrated
 by construction (fitted by maximum likelihood on questions with a known answer, including questions
 whose answer is not in the index), and it falls when near-identical siblings split the mass — exactly
 when the honest answer is "which one do you mean?". The item is answered when the confidence reaches
@@ -28,7 +30,6 @@ from pathlib import Path
 from answer.candidates import ItemCandidate, Retrieved
 from answer.features import FEATURES, candidate_features
 from answer.lexicon import lexicon
-from answer.materials import squash
 from core.errors import GovsearchError
 from core.records import Document
 
@@ -87,26 +88,6 @@ def probabilities(scores: list[float], none: float) -> list[float]:
     return [e / z for e in ex]
 
 
-def related(docs: list[Document]) -> list[frozenset[int]]:
-    """Per candidate, the candidates that answer the same question: the same title (one matter listed by
-    a provincial and a city office), or a bundle (一件事) and its member items."""
-    titles = [squash(d.title) for d in docs]
-    members = [set(d.fields.get("members") or []) if d.kind == "bundle" else set() for d in docs]
-    out = []
-    for i, d in enumerate(docs):
-        out.append(frozenset(j for j, e in enumerate(docs) if j != i and (
-            titles[j] == titles[i] or e.doc_id in members[i] or d.doc_id in members[j])))
-    return out
-
-
-def confidence_of(probs: list[float], best: int, rel: list[frozenset[int]] | None = None) -> float:
-    """The best candidate's probability plus that of the candidates related to it (:func:`related`):
-    a matter listed twice, or asked of as a bundle and as its member item, is not a doubt about which
-    matter is meant."""
-    extra = rel[best] if rel else ()
-    return float(min(1.0, probs[best] + sum(probs[j] for j in extra)))
-
-
 @dataclass
 class Ranked:
     cand: ItemCandidate
@@ -125,7 +106,7 @@ class Ranked:
 @dataclass
 class Decision:
     ranked: list[Ranked]  # best first
-    confidence: float  # the best candidate's probability (:func:`confidence_of`; 0 with no candidate)
+    confidence: float  # the best candidate's probability (0 with no candidate)
     threshold: float
     variant: str
     features: tuple[str, ...] = field(default=FEATURES)
@@ -154,6 +135,6 @@ def decide(engine, query: str, got: Retrieved, docs: dict[str, Document], terms:
     probs = probabilities(scores, var["none"])
     ranked = [Ranked(c, docs[c.doc_id], r, s, p) for c, r, s, p in zip(got.cands, rows, scores, probs)]
     order = sorted(range(len(ranked)), key=lambda i: (-ranked[i].score, i))
-    conf = confidence_of(probs, order[0], related([docs[c.doc_id] for c in got.cands]))
+    conf = float(probs[order[0]])
     ranked = [ranked[i] for i in order]
     return Decision(ranked, conf, var["threshold"], name)

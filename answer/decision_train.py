@@ -37,11 +37,10 @@ from pathlib import Path
 
 import numpy as np
 
-from answer.candidates import Retrieved, item_candidates, item_titles
+from answer.candidates import Retrieved, item_candidates, term_weights
 from answer.features import FEATURES, candidate_features
-from answer.decision import confidence_of, related
 from answer.lexicon import counts_to_ship, everyday_names, lexicon
-from answer.terms import content_terms, title_weights
+from answer.terms import content_terms
 from eval.split import split_of
 
 TARGET_PRECISION = 0.95
@@ -66,14 +65,13 @@ class Group:
     y: np.ndarray
     weight: float = 1.0
     doc_ids: tuple[str, ...] = ()
-    related: tuple[frozenset, ...] = ()  # per candidate, the ones answering the same (answer.decision.related)
 
 
 def retrieve(engine, text: str, mode: str):
     q = engine.resolve(text, k=10, mode=mode)
     pq = engine.prepare(q)
     terms = content_terms(pq.tokens)
-    weights = title_weights(terms, [t for _, t in item_titles(engine)])
+    weights = term_weights(engine, terms)
     got = item_candidates(engine, q, pq, terms, weights)
     return q.text, terms, weights, got
 
@@ -102,8 +100,7 @@ def _group(engine, qid, source, text, terms, weights, got, qrels, weight, dense)
     rows = candidate_features(lexicon(engine, PRIOR.get("counts")), text, terms, weights, got.cands, docs, got.bm25_norm, dense)
     x = np.array([[r[f] for f in FEATURES] for r in rows], dtype=np.float64)
     y = np.array([1.0 if qrels.get(c.doc_id, 0) >= 2 else 0.0 for c in got.cands])
-    return Group(qid, source, x, y, weight, tuple(c.doc_id for c in got.cands),
-                 tuple(related([docs[c.doc_id] for c in got.cands])))
+    return Group(qid, source, x, y, weight, tuple(c.doc_id for c in got.cands))
 
 
 def collect(engine, questions: list[dict], mode: str, source: str = "labelled") -> list[Group]:
@@ -234,7 +231,7 @@ def confidences(groups: list[Group], w, none, mean, scale) -> list[tuple[float, 
         e = np.exp(s - top)
         p = e / (np.exp(none - top) + e.sum())
         i = int(np.argmax(s))
-        out.append((confidence_of(list(p), i, list(g.related) or None), bool(g.y[i]), bool(g.y.any())))
+        out.append((float(p[i]), bool(g.y[i]), bool(g.y.any())))
     return out
 
 

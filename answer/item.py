@@ -15,12 +15,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from answer.candidates import ItemCandidate, item_candidates, item_titles
+from answer.candidates import ItemCandidate, item_candidates, term_weights
 from answer.decision import Decision, Ranked, decide
 from answer.fit import check_syntax, fit
 from answer.materials import item_facts, item_materials, item_ref, merge_materials
 from answer.situations import build_situations
-from answer.terms import content_terms, title_weights
+from answer.terms import content_terms
 from answer.understand import situation_free
 from core.errors import DocumentNotFound
 from core.query import Query
@@ -107,7 +107,7 @@ def _answer(engine, query: Query | str) -> dict[str, Any]:
     q = engine.resolve(query) if isinstance(query, Query) else engine.resolve(query, k=10)
     pq = engine.prepare(q)
     terms = content_terms(pq.tokens)
-    weights = title_weights(terms, [t for _, t in item_titles(engine)])
+    weights = term_weights(engine, terms)
     got = item_candidates(engine, q, pq, terms, weights)
     docs = {c.doc_id: engine.doc(c.doc_id) for c in got.cands}
     dec = decide(engine, q.text, got, docs, terms, weights)
