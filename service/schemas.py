@@ -212,6 +212,7 @@ class HealthResponse(BaseModel):
     loaded_at: str | None = Field(None, description="when this index was loaded (ISO 8601, UTC)")
     corpus_version: int | None = Field(None, description="the build's corpus version (from ingest's report.json)")
     corpus_hash: str | None = Field(None, description="sha1 of the build's docs.jsonl + chunks.jsonl")
+    kinds: dict[str, int] | None = Field(None, description="documents per kind in the index (the page offers only these)")
     detail: str | None = None
 
 

@@ -50,7 +50,8 @@ class Loaded:
         return {"index": s.get("name"), "build": self.build.name, "documents": s.get("documents"),
                 "chunks": s.get("chunks"), "encoder": s.get("encoder"), "backend": s.get("backend"),
                 "built_at": s.get("built_at"), "loaded_at": self.loaded_at, "corpus_version": cv.get("number"),
-                "corpus_hash": self.index.manifest.get("corpus_hash")}
+                "corpus_hash": self.index.manifest.get("corpus_hash"),
+                "kinds": dict(self.index.manifest.get("by_kind") or {})}
 
 
 def load_index(build: Path, settings: Settings, encoder: str | None = None, previous: Loaded | None = None,

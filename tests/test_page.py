@@ -371,3 +371,14 @@ def test_situation_stated_in_the_question_is_shown(browser, demo_base):
         assert pg.evaluate("document.scrollingElement.scrollWidth") <= 390
     finally:
         ctx.close()
+
+
+def test_kind_selector_offers_only_the_kinds_the_index_holds(page, base):
+    import httpx
+
+    kinds = httpx.get(base + "/health").json()["kinds"]
+    assert kinds and all(n > 0 for n in kinds.values())
+    page.wait_for_function(
+        "(n) => document.querySelectorAll('#kind option').length === n", arg=len(kinds) + 1, timeout=10_000)
+    offered = page.eval_on_selector_all("#kind option", "os => os.map(o => o.value)")
+    assert offered[0] == "" and sorted(offered[1:]) == sorted(kinds)

@@ -434,6 +434,20 @@
   // shared with match.js
   window.GovUI = { el, citeLink, getJSON, setStatus, docHref, safeUrl, validityBadge, validityLine, today, KIND };
 
+  // the kind selector offers only the kinds the served index holds
+  getJSON("/health").then((h) => {
+    const kinds = h && h.kinds;
+    if (!kinds) return;
+    for (const opt of Array.from($("kind").options)) {
+      if (opt.value && !kinds[opt.value]) opt.remove();
+    }
+    for (const k of Object.keys(kinds)) {
+      if (!Array.from($("kind").options).some((o) => o.value === k)) {
+        $("kind").append(el("option", { value: k, text: KIND[k] || k }));
+      }
+    }
+  }).catch(() => {});
+
   const params = new URLSearchParams(location.search);
   const tab = params.get("tab");
   switchView(tab === "answer" || tab === "match" ? tab : "search");
