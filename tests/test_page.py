@@ -122,6 +122,33 @@ def test_off_topic_answer_says_so(page):
     assert page.locator("#checklist").count() == 0
 
 
+def test_weak_search_says_no_good_match_and_answer_asks_which(page, base):
+    page.click("#tab-search")
+    page.fill("#q", "火星移民签证怎么办")
+    page.click("#go")
+    page.wait_for_selector("#results .result")
+    assert page.locator("#no-good-match").is_visible()
+    assert "没有找到足够匹配的结果" in page.inner_text("#no-good-match")
+    assert "置信度" in page.locator("#results .result").first.inner_text()
+    page.fill("#q", "食品经营许可")
+    page.click("#go")
+    page.wait_for_function("document.querySelector('#no-good-match').hidden")
+    # an answer the decision is unsure of is a question with the choices as links
+    for q in ("营业执照怎么办", "个体工商户登记要什么材料", "火星移民签证怎么办"):
+        api = page.request.get(base + "/answer?q=" + q).json()
+        if api["item"] is None and api["question"]:
+            break
+    else:
+        pytest.fail("no question in the test build leaves the decision unsure")
+    page.click("#tab-answer")
+    page.fill("#q", q)
+    page.click("#go")
+    page.wait_for_selector("#answer-card .alts a.alt-answer")
+    card = page.inner_text("#answer-card")
+    assert api["question"] in card and "请确认要办理的事项" in card
+    assert page.locator("#answer-card .alts a.alt-answer").count() == len(api["alternatives"])
+
+
 def test_document_markup_is_shown_as_text(page):
     page.fill("#q", "页面标记转义测试")
     page.click("#go")

@@ -37,13 +37,17 @@ class LocalBackend(Engine):
     def has_dense(self) -> bool:
         return self.dense is not None
 
+    def word_weights(self, words: list[str]) -> list[float]:
+        return [self.bm25.idf_mass([w]) for w in words]
+
     def channels(self, pq: PreparedQuery, query: Query, pool: int) -> dict[str, ChannelResult]:
         mask = self.mask(query)
         out: dict[str, ChannelResult] = {}
         if query.mode in ("bm25", "hybrid"):
             rows, s = self.bm25.top(list(pq.bm25_tokens), pool, mask)
             out["bm25"] = ChannelResult("bm25", rows, {r: float(s[r]) for r in rows},
-                                        lambda rr, s=s: {r: float(s[r]) for r in rr})
+                                        lambda rr, s=s: {r: float(s[r]) for r in rr},
+                                        norm=self.bm25.idf_mass(list(pq.bm25_tokens)))
         if query.mode in ("dense", "hybrid") and self.dense is not None:
             qv = pq.vector
             rows, sc = self.dense.top(qv, pool, mask)

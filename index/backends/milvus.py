@@ -22,6 +22,7 @@ after which :meth:`MilvusBackend.retire` drops the replaced collection once no r
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from pathlib import Path
@@ -85,8 +86,9 @@ class MilvusBackend(Engine):
 
     def __init__(self, build_dir, manifest, store_: DocStore, preparer: QueryPreparer, settings: Settings,
                  conn: tuple[str, str | None, str | None], client, vocab: lx.Vocabulary, idf: np.ndarray,
-                 win_count: np.ndarray | None, reranker=None):
+                 win_count: np.ndarray | None, reranker=None, df: np.ndarray | None = None):
         super().__init__(build_dir, manifest, store_, preparer, settings, reranker)
+        self.df = df  # per token id, the chunks holding it (for idf_mass)
         m = manifest["milvus"]
         self.conn = conn
         self.client = client
@@ -154,13 +156,34 @@ class MilvusBackend(Engine):
                 hits = self._search(self.collection, "lex", qv, pool + _margin(pool), expr, {})
                 scores = _top([(r, s) for r, s in hits if s > 0], pool)
             out["bm25"] = ChannelResult("bm25", _ordered(scores), scores,
-                                        _memo(scores, lambda rr, qv=qv: self.lex_scores(qv, rr)))
+                                        _memo(scores, lambda rr, qv=qv: self.lex_scores(qv, rr)),
+                                        norm=self.idf_mass(list(pq.bm25_tokens)))
         if query.mode in ("dense", "hybrid") and self.has_dense:
             qv = np.ascontiguousarray(pq.vector, dtype=np.float32)
             scores = self.dense_top(qv, pool, expr)
             out["dense"] = ChannelResult("dense", _ordered(scores), scores,
                                          _memo(scores, lambda rr, qv=qv: self.dense_scores(qv, rr)))
         return out
+
+    def idf_mass(self, tokens: list[str]) -> float:
+        """The most a row can score for ``tokens`` (as :meth:`index.channels.bm25.Bm25Channel.idf_mass`:
+        the same figure for the same chunks, so both backends give the same confidences)."""
+        if self.df is None:
+            return 0.0
+        n = int(self.manifest["chunks"])
+        k1 = float((self.manifest.get("lex") or {}).get("k1", 1.2))
+        rare = math.log1p((n + 0.5) / 0.5)
+        total = 0.0
+        for t in tokens:
+            if not t:
+                continue
+            i = self.vocab.ids.get(t)
+            d = int(self.df[i]) if i is not None and i < len(self.df) else 0
+            total += math.log1p((n - d + 0.5) / (d + 0.5)) if d else rare
+        return total * (k1 + 1)
+
+    def word_weights(self, words: list[str]) -> list[float]:
+        return [self.idf_mass([w]) for w in words]
 
     def lex_scores(self, qv: dict[int, float], rows) -> dict[int, float]:
         """BM25 scores of chunk ``rows`` (0 where no query token occurs)."""
@@ -336,7 +359,7 @@ class MilvusBackend(Engine):
             enc = get_encoder(manifest["encoder"], threads=settings.threads)
         preparer = QueryPreparer(v.tokenizer, enc, size=settings.query_cache)
         return cls(build_dir, manifest, v.docstore(build_dir.name), preparer, settings, conn, client, vocab,
-                   lx.idf(df, manifest["chunks"]), win_count, open_reranker(folder, manifest))
+                   lx.idf(df, manifest["chunks"]), win_count, open_reranker(folder, manifest), df=df)
 
 
 class AliasMoved(ManifestMismatch):

@@ -97,6 +97,21 @@ class Bm25Channel:
     def __init__(self, model):
         self.model = model
         self.rows = int(model.scores["num_docs"])
+        self._idf: np.ndarray | None = None
+
+    def idf_mass(self, tokens: list[str]) -> float:
+        """The most a row can score for ``tokens``: per token (as often as it occurs, the way the scores
+        count it) its idf × (k1 + 1), the limit of BM25's term part; a token the index has never seen
+        counts as the rarest possible (df 0): a query word no chunk holds lowers every row's share.
+        ``score / idf_mass`` is in [0, 1] and comparable across queries."""
+        n = self.rows
+        if self._idf is None:
+            df = np.diff(np.asarray(self.model.scores["indptr"])).astype(np.float64)
+            self._idf = np.log1p((n - df + 0.5) / (df + 0.5))
+        rare = math.log1p((n + 0.5) / 0.5)
+        vocab = self.model.vocab_dict
+        k1 = float(getattr(self.model, "k1", 1.2))
+        return sum(float(self._idf[vocab[t]]) if t in vocab else rare for t in tokens if t) * (k1 + 1)
 
     def scores(self, tokens: list[str], mask: np.ndarray | None = None) -> np.ndarray:
         s = bm25_scores(self.model, tokens)

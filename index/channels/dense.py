@@ -40,6 +40,11 @@ class DenseChannel:
             self.win_vectors = np.ascontiguousarray(windows[0], dtype=np.float32)
             self.win_rows = np.asarray(windows[1], dtype=np.int64)
             self.win_faiss = flat_index(self.win_vectors)
+            # each chunk's windows, CSR-style: windows win_order[win_ptr[r]:win_ptr[r + 1]] belong to row r,
+            # so scoring a few rows touches only their windows, not every window of the index
+            self.win_order = np.argsort(self.win_rows, kind="stable")
+            counts = np.bincount(self.win_rows, minlength=len(self.vectors))
+            self.win_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
     @property
     def dim(self) -> int:
@@ -58,9 +63,10 @@ class DenseChannel:
             if rows is None:
                 wins, pos = slice(None), self.win_rows
             else:
-                at = np.minimum(np.searchsorted(rows, self.win_rows), len(rows) - 1)
-                wins = np.flatnonzero(rows[at] == self.win_rows)
-                pos = at[wins]
+                starts, lengths = self.win_ptr[rows], self.win_ptr[rows + 1] - self.win_ptr[rows]
+                pos = np.repeat(np.arange(len(rows)), lengths)
+                offsets = np.arange(len(pos)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+                wins = self.win_order[np.repeat(starts, lengths) + offsets]
             best = np.full(len(scores), -np.inf, dtype=np.float32)
             np.maximum.at(best, pos, self.win_vectors[wins] @ qv)
             b = self.blend
@@ -87,6 +93,13 @@ class DenseChannel:
             sc = self.scores(qv, cand)
             order = np.lexsort((cand, -sc))[:n]
             return [int(cand[j]) for j in order], {int(cand[j]): float(sc[j]) for j in order}
-        scores = self.scores(qv)
+        # a filtered query: cosines of every row (one product), sentence windows only for the rows it may
+        # return that have any (a kind filter often keeps none of the FAQ answers that carry windows)
+        scores = self.vectors @ qv
+        if self.win_rows is not None:
+            keep = np.flatnonzero(mask)
+            keep = keep[self.win_ptr[keep + 1] > self.win_ptr[keep]]
+            if len(keep):
+                scores[keep] = self.scores(qv, keep)
         rows = top_rows(scores, n, positive=False, mask=mask)
         return rows, {r: float(scores[r]) for r in rows}

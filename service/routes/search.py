@@ -21,7 +21,8 @@ def run_search(idx, q, k, mode, filters, weights, fusion, valid_on=None, as_of=N
                         as_of=as_of)
     hits = idx.search(query)
     took = (time.perf_counter() - t0) * 1000
-    return SearchResponse(query=query.text, mode=query.mode, hits=hits, took_ms=round(took, 3))
+    return SearchResponse(query=query.text, mode=query.mode, hits=hits, took_ms=round(took, 3),
+                          no_good_match=idx.no_good_match(hits, query.mode))
 
 
 @router.get("/search", response_model=SearchResponse, responses=ERRORS)

@@ -135,13 +135,16 @@
   function renderHits(data) {
     const ol = $("results");
     ol.replaceChildren();
+    const weak = $("no-good-match");
+    weak.hidden = !data.no_good_match;
     for (const h of data.hits) {
       const meta = el("div", { class: "meta" },
         el("span", { class: "badge kind-" + (h.kind || ""), text: KIND[h.kind] || h.kind || "文档" }),
         el("span", { class: "badge section", text: h.section }),
         h.validity ? validityBadge(h.validity) : null,
         h.department ? el("span", { class: "dept", text: h.department }) : null,
-        el("span", { class: "score", text: "相关度 " + h.score.toFixed(3) }));
+        el("span", { class: "score", text: "相关度 " + h.score.toFixed(3) }),
+        h.confidence != null ? el("span", { class: "score", text: "置信度 " + Math.round(h.confidence * 100) + "%" }) : null);
       const ext = safeUrl(h.url);
       ol.append(el("li", { class: "result", "data-doc-id": h.doc_id },
         el("h3", {}, el("a", { href: docHref(h.doc_id), class: "title-link" }, h.title)),
@@ -153,6 +156,7 @@
     }
     setStatus(data.hits.length
       ? `共 ${data.hits.length} 条结果（${data.mode}，用时 ${data.took_ms.toFixed(1)} 毫秒）`
+        + (data.no_good_match ? "；没有找到足够匹配的结果" : "")
       : "没有找到相关结果，请换个说法试试。");
   }
 
@@ -190,9 +194,10 @@
   }
 
   function renderNoItem(card, a) {
-    card.append(el("h2", { text: "没有找到足够匹配的办事事项" }), el("div", { class: "notice", text: a.reason }));
+    card.append(el("h2", { text: a.question && a.alternatives.length ? "请确认要办理的事项" : "没有找到足够匹配的办事事项" }),
+      el("div", { class: "notice", text: a.reason }));
     if (a.alternatives.length) {
-      card.append(el("h3", { text: "您可能要办理：" }));
+      card.append(el("h3", { class: "question", text: a.question || "您可能要办理：" }));
       const ul = el("ul", { class: "alts" });
       for (const h of a.alternatives) {
         ul.append(el("li", {}, el("a", { href: "#", class: "alt-answer", "data-title": h.title }, h.title), " ",
