@@ -28,11 +28,10 @@ candidates of the same question (``*_gap``: this candidate's value minus the bes
 from __future__ import annotations
 
 import math
-import unicodedata
 
 from answer.lexicon import Lexicon
 from answer.materials import ITEM_KINDS, squash
-from answer.terms import abbreviates
+from answer.terms import abbreviates, covered_share
 
 FEATURES = (
     "title_cov", "alias_cov", "name_cov", "text_cov", "material_only", "title_prec", "title_gap", "name_gap",
@@ -64,21 +63,6 @@ def cover(term: str, text: str, synonyms: dict[str, tuple[str, ...]]) -> float:
 def _cov(covers: list[float], weights: list[float]) -> float:
     total = sum(weights)
     return sum(w * c for w, c in zip(weights, covers)) / total if total else 0.0
-
-
-def title_precision(terms: list[str], title: str) -> float:
-    """Share of the title's word characters that belong to a term found in it."""
-    t = "".join(ch for ch in title if unicodedata.category(ch)[0] not in "PSZ")
-    if not t:
-        return 0.0
-    covered = [False] * len(t)
-    for term in terms:
-        start = t.find(term)
-        while start >= 0:
-            for i in range(start, start + len(term)):
-                covered[i] = True
-            start = t.find(term, start + 1)
-    return sum(covered) / len(t)
 
 
 def asked(lex: Lexicon, word: str, query: str) -> bool:
@@ -172,7 +156,7 @@ def candidate_features(lex: Lexicon, query: str, terms: list[str], weights: list
             "title_cov": _cov(t_cov, weights), "alias_cov": _cov(a_cov, weights), "name_cov": _cov(n_cov, weights),
             "text_cov": _cov(x_cov, weights), "material_only": _cov(m_only, weights),
             "missed": sum(w for w, x in zip(weights, x_cov) if x < 0.5) / total_w if total_w else 0.0,
-            "title_prec": title_precision(terms, title),
+            "title_prec": covered_share(terms, title),
             "stage_open": s_open, "stage_met": s_met, "title_recall": title_recall(lex, c.doc_id, q),
             "bm25": (bm / bm25_norm) if bm and bm25_norm else 0.0,
             "dense": de if (de is not None and has_dense) else 0.0, "has_dense": float(has_dense),

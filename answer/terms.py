@@ -97,7 +97,13 @@ def title_weights(terms: list[str], titles: list[str], n: int | None = None,
 def title_precision(terms: list[str], title: str) -> float:
     """Share of the title's characters that belong to a content term found in it: among titles that
     cover the query equally, the one with the least else in it fits best."""
-    t = "".join(ch for ch in squash(title) if unicodedata.category(ch)[0] not in "PSZ")
+    return covered_share(terms, squash(title))
+
+
+def covered_share(terms: list[str], text: str) -> float:
+    """Share of ``text``'s word characters (punctuation, symbols and spaces left out) inside an
+    occurrence of one of ``terms``."""
+    t = "".join(ch for ch in text if unicodedata.category(ch)[0] not in "PSZ")
     if not t:
         return 0.0
     covered = [False] * len(t)
