@@ -1,7 +1,8 @@
 """What a materials question is about, and how well a title or a text covers it.
 
 - :func:`content_terms`: the query's tokens minus the scaffolding of a materials question
-  (:data:`GENERIC_TERMS`: 材料 / 需要 / 办理 / 哪些 …) and minus search-mode sub-tokens of a longer token.
+  (:data:`GENERIC_TERMS`: 材料 / 需要 / 办理 / 哪些 …) and minus search-mode sub-tokens of a longer token,
+  plus the words that name a kind of guide (:data:`KIND_TERMS`: 一件事) however the tokenizer split them.
 - :func:`coverage`: weighted share of the terms found in a text. A term found whole counts 1; an
   abbreviation (its characters in order in a short window: 社保卡 → 社会保障卡) counts 0.8; otherwise the
   longest piece of it (at least 2 characters) found counts ``len(piece) / len(term)``.
@@ -19,10 +20,14 @@ from answer.materials import squash
 GENERIC_TERMS: frozenset[str] = frozenset(
     """
     材料 资料 手续 证件 证明材料 申请材料 所需材料 办理材料 申报材料 材料清单 文件 清单 要件 需要 需 要 要求 准备 提交 提供 带 携带 拿 交 办理 办 申请 申办 去
-    哪些 什么 怎么 怎样 如何 怎么办 咋办 咋 怎么弄 怎么样 流程 步骤 程序 所需 必须 必需 一件事 一件 事 事项 东西 份 个人 想 我 一下 具体
+    哪些 什么 怎么 怎样 如何 怎么办 咋办 咋 怎么弄 怎么样 流程 步骤 程序 所需 必须 必需 一件 事 事项 东西 份 个人 想 我 一下 具体
     都 还 得 得要 呢 吗 了 的 在 到 哪里 办事 指南 问 请问 咨询
     """.split()
 )
+# Words that name a kind of guide rather than a matter: a question that says 一件事 asks for the bundle
+# (开办餐馆“一件事”), not for one of its member items. The tokenizer splits them (一件 / 事), so they are
+# found in the joined tokens and kept as one content term.
+KIND_TERMS: tuple[str, ...] = ("一件事",)
 ABBREVIATION_CREDIT = 0.8
 
 
@@ -33,6 +38,8 @@ def content_terms(tokens) -> list[str]:
         t = squash(t)
         if t and t not in GENERIC_TERMS and t not in toks and not all(ch in "0123456789" for ch in t):
             toks.append(t)
+    joined = "".join(squash(t) for t in tokens)
+    toks += [w for w in KIND_TERMS if w in joined and w not in toks]
     return [t for t in toks if not any(t != o and t in o for o in toks)]
 
 

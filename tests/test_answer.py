@@ -163,6 +163,10 @@ def test_content_terms_and_coverage(idx):
     assert coverage(terms, "食品经营许可（新办）") > 0.8
     assert coverage(terms, "普通护照签发") == 0.0
     assert coverage([], "anything") == 0.0
+    # 一件事 names the kind of guide (a bundle) however the tokenizer splits it; 一件 / 事 alone stay scaffolding
+    assert content_terms(idx.tokenize("退休“一件事”需要什么材料"))[-1] == "一件事"
+    assert "一件事" in content_terms(idx.tokenize("开办餐馆一件事要带什么"))
+    assert not {"一件事", "一件", "事"} & set(content_terms(idx.tokenize("这件事一件一件办需要什么材料")))
 
 
 @pytest.mark.slow

@@ -21,11 +21,6 @@ def _routed_bundles() -> list[dict]:
     return [b for b in json.loads((ROOT / "corpus" / "src" / "bundles.json").read_text("utf-8")) if b.get("routes")]
 
 
-# the item choice (answer/decision.py) picks a member item for these bundles' titles: 一件事 counts as a
-# generic word there. The checklist of the bundle is right once it is chosen (test_situations covers it).
-MEMBER_CHOSEN = {"bundle-company-deregistration", "bundle-retirement"}
-
-
 @pytest.fixture(scope="module")
 def api(demo_build, live_server):
     with live_server(Settings(build=str(demo_build))) as base:
@@ -46,10 +41,7 @@ def _get(api, q: str, situation: str | None = None) -> dict:
     return r.json()
 
 
-@pytest.mark.parametrize("bundle", [
-    pytest.param(b, id=b["id"], marks=[pytest.mark.xfail(reason="item choice picks a member item", strict=False)]
-                 if b["id"] in MEMBER_CHOSEN else [])
-    for b in _routed_bundles()])
+@pytest.mark.parametrize("bundle", [pytest.param(b, id=b["id"]) for b in _routed_bundles()])
 def test_bundle_route_question_removes_the_other_routes_materials(api, docs, bundle):
     doc = docs[bundle["id"]]
     q = doc["title"] + "需要什么材料"
@@ -83,6 +75,17 @@ def test_bundle_route_question_removes_the_other_routes_materials(api, docs, bun
                 assert (m["applies"] is False) == bool(m["excluded_by"])
             if routed - mine:
                 assert removed, (bundle["id"], opt["label"])
+
+
+@pytest.mark.parametrize("q, doc_id", [
+    ("退休一件事需要什么材料", "bundle-retirement"),  # 一件事 asks for the bundle …
+    ("职工退休需要什么材料", "item-employee-retirement"),  # … a member's own name for the member
+    ("企业注销“一件事”要带什么", "bundle-company-deregistration"),
+    ("企业简易注销需要什么材料", "item-simplified-deregistration"),
+])
+def test_one_thing_in_the_question_picks_the_bundle_and_a_member_name_the_member(api, q, doc_id):
+    a = _get(api, q)
+    assert a["item"] is not None and a["item"]["doc_id"] == doc_id, (q, a["item"], a["alternatives"][:3])
 
 
 def test_every_situation_is_cited_and_every_material_marked(api, docs):
