@@ -33,12 +33,12 @@ ABBREVIATION_CREDIT = 0.8
 
 def content_terms(tokens) -> list[str]:
     """The query's topical terms from its tokens, in query order (see the module docstring)."""
+    squashed = [squash(t) for t in tokens]
     toks: list[str] = []
-    for t in tokens:
-        t = squash(t)
+    for t in squashed:
         if t and t not in GENERIC_TERMS and t not in toks and not all(ch in "0123456789" for ch in t):
             toks.append(t)
-    joined = "".join(squash(t) for t in tokens)
+    joined = "".join(squashed)
     toks += [w for w in KIND_TERMS if w in joined and w not in toks]
     return [t for t in toks if not any(t != o and t in o for o in toks)]
 
